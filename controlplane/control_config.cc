@@ -1,0 +1,100 @@
+// Reading ztgate-control's configuration; see control_config.h.
+#include "controlplane/control_config.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/yaml_reader.h"
+
+namespace ztgate::controlplane {
+namespace {
+
+template <typename T, typename U>
+absl::Status Assign(absl::StatusOr<std::optional<T>> value, U& target) {
+  if (!value.ok()) return value.status();
+  if (*value) target = std::move(**value);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<DataplaneTarget> ReadDataplane(YamlMap& map) {
+  DataplaneTarget dataplane;
+  if (absl::Status s = Assign(map.String("target"), dataplane.target); !s.ok()) return s;
+  if (dataplane.target.empty()) return map.Error("target is required");
+  if (absl::Status s = Assign(map.String("tls_certificate"), dataplane.tls_certificate_file);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = Assign(map.String("tls_key"), dataplane.tls_key_file); !s.ok()) return s;
+  if (absl::Status s = Assign(map.String("tls_ca"), dataplane.tls_ca_file); !s.ok()) return s;
+  const bool is_unix = absl::StartsWith(dataplane.target, "unix:");
+  if (!is_unix && (dataplane.tls_certificate_file.empty() || dataplane.tls_key_file.empty() ||
+                   dataplane.tls_ca_file.empty())) {
+    return map.ErrorAt("target",
+                       "a TCP target needs tls_certificate, tls_key and tls_ca (mutual TLS)");
+  }
+  if (absl::Status s = map.Finish(); !s.ok()) return s;
+  return dataplane;
+}
+
+absl::Status ReadInstall(YamlMap& map, InstallConfig& install) {
+  if (absl::Status s = Assign(map.Duration("ack_timeout"), install.ack_timeout); !s.ok()) return s;
+  if (absl::Status s = Assign(map.Duration("lifetime_floor"), install.lifetime_floor); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = Assign(map.Duration("grace"), install.grace); !s.ok()) return s;
+  if (install.ack_timeout <= absl::ZeroDuration()) {
+    return map.ErrorAt("ack_timeout", "must be greater than 0");
+  }
+  return map.Finish();
+}
+
+absl::Status ReadRoot(YamlMap& root, ControlConfig& config) {
+  if (absl::Status s = resolver::ReadResolverConfig(root, config.resolver); !s.ok()) return s;
+
+  std::vector<YamlMap> dataplanes;
+  if (absl::Status s = Assign(root.MapList("dataplanes"), dataplanes); !s.ok()) return s;
+  for (YamlMap& map : dataplanes) {
+    absl::StatusOr<DataplaneTarget> dataplane = ReadDataplane(map);
+    if (!dataplane.ok()) return dataplane.status();
+    config.dataplanes.push_back(std::move(*dataplane));
+  }
+
+  auto install = root.Map("install");
+  if (!install.ok()) return install.status();
+  if (*install) {
+    if (absl::Status s = ReadInstall(**install, config.install); !s.ok()) return s;
+  }
+
+  auto api = root.Map("api");
+  if (!api.ok()) return api.status();
+  YamlMap empty_api = *YamlMap::From(YAML::Node(), "", "api");
+  auto listener = ReadGrpcListenerConfig(*api ? **api : empty_api, std::string(kDefaultApiSocket));
+  if (!listener.ok()) return listener.status();
+  config.api = *listener;
+
+  if (absl::Status s = Assign(root.String("log_level"), config.log_level); !s.ok()) return s;
+  return root.Finish();
+}
+
+absl::StatusOr<ControlConfig> ParseDocument(const YAML::Node& document, std::string source) {
+  absl::StatusOr<YamlMap> root = YamlMap::From(document, std::move(source), "");
+  if (!root.ok()) return root.status();
+  ControlConfig config;
+  if (absl::Status status = ReadRoot(*root, config); !status.ok()) return status;
+  return config;
+}
+
+}  // namespace
+
+absl::StatusOr<ControlConfig> ParseControlConfig(std::string_view text, std::string_view source) {
+  absl::StatusOr<YAML::Node> document = ParseYaml(text, source);
+  if (!document.ok()) return document.status();
+  return ParseDocument(*document, std::string(source));
+}
+
+absl::StatusOr<ControlConfig> LoadControlConfig(const std::string& path) {
+  absl::StatusOr<YAML::Node> document = LoadYamlFile(path);
+  if (!document.ok()) return document.status();
+  return ParseDocument(*document, path);
+}
+
+}  // namespace ztgate::controlplane

@@ -1,0 +1,212 @@
+// ztgate-dataplane: the default-deny bridge between an inside port (clients)
+// and an outside port (the rest of the network).
+//
+//   ztgate-dataplane [EAL arguments] -- --inside PORT --outside PORT
+//                    [--config FILE] [--log-level LEVEL]
+//
+// The main lcore runs the control thread; every other lcore runs a worker
+// with one receive and one transmit queue on each port.
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include <grpcpp/health_check_service_interface.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <spdlog/spdlog.h>
+
+#include "absl/status/statusor.h"
+#include "common/str_cat.h"
+#include "common/logging.h"
+#include "dataplane/config.h"
+#include "dataplane/flowtable_service.h"
+#include "dataplane/forwarder.h"
+#include "dataplane/ports.h"
+#include "common/readiness.h"
+
+namespace ztgate::dataplane {
+namespace {
+
+// Mbufs per worker: receive rings on both ports, plus bursts in flight and
+// per-lcore mempool caches.
+constexpr unsigned kMbufsPerWorker = 4096;
+constexpr unsigned kMbufCacheSize = 256;
+
+std::atomic<bool> g_stop_requested{false};
+
+void HandleSignal(int /*signal*/) { g_stop_requested.store(true); }
+
+struct AppArguments {
+  std::string inside;
+  std::string outside;
+  std::string config_path{kDefaultConfigPath};
+  std::string log_level;
+};
+
+constexpr char kUsage[] =
+    "usage: ztgate-dataplane [EAL arguments] -- --inside PORT --outside PORT "
+    "[--config FILE] [--log-level LEVEL]\n"
+    "  --inside PORT     port facing the clients (device name or number)\n"
+    "  --outside PORT    port facing the rest of the network\n"
+    "  --config FILE     configuration file (default /etc/ztgate/dataplane.yaml)\n"
+    "  --log-level LEVEL trace, debug, info, warn or error (overrides the config)\n";
+
+absl::StatusOr<AppArguments> ParseArguments(int argc, char** argv) {
+  AppArguments args;
+  for (int i = 0; i < argc; ++i) {
+    const std::string flag = argv[i];
+    std::string* target = nullptr;
+    if (flag == "--inside") target = &args.inside;
+    else if (flag == "--outside") target = &args.outside;
+    else if (flag == "--config") target = &args.config_path;
+    else if (flag == "--log-level") target = &args.log_level;
+    else return absl::InvalidArgumentError(StrCat("unknown option ", flag));
+    if (i + 1 >= argc) return absl::InvalidArgumentError(StrCat(flag, " needs a value"));
+    *target = argv[++i];
+  }
+  if (args.inside.empty() || args.outside.empty()) {
+    return absl::InvalidArgumentError("--inside and --outside are required");
+  }
+  return args;
+}
+
+int LaunchWorker(void* arg) {
+  auto* forwarder = static_cast<Forwarder*>(arg);
+  const unsigned index = rte_lcore_index(rte_lcore_id()) - 1;
+  forwarder->Run(index);
+  return 0;
+}
+
+void PrintCounters(const DataplaneConfig& config, const Forwarder& forwarder,
+                   ForwarderPorts ports) {
+  ztgate::v1::GetStatsResponse stats;
+  CollectStats(config, forwarder, ports, absl::ZeroDuration(), stats);
+  for (const auto& port : stats.ports()) {
+    std::printf("port %-8s rx %10lu  tx %10lu  rx_missed %lu  tx_failed %lu\n",
+                port.name().c_str(), port.rx_packets(), port.tx_packets(), port.rx_missed(),
+                port.tx_failed());
+  }
+  for (const auto& counter : stats.passes()) {
+    std::printf("pass %-12s %10lu  %s\n", counter.name().c_str(), counter.value(),
+                counter.description().c_str());
+  }
+  for (const auto& counter : stats.drops()) {
+    std::printf("drop %-12s %10lu  %s\n", counter.name().c_str(), counter.value(),
+                counter.description().c_str());
+  }
+  std::fflush(stdout);
+}
+
+int RunDataplane(const AppArguments& args, const DataplaneConfig& config) {
+  const unsigned workers = rte_lcore_count() - 1;
+  if (workers == 0) {
+    spdlog::error("no worker lcore: give the EAL at least two lcores, for example -l 0,1");
+    return 1;
+  }
+  absl::StatusOr<uint16_t> inside = ResolvePort(args.inside);
+  absl::StatusOr<uint16_t> outside = ResolvePort(args.outside);
+  for (const auto* port : {&inside, &outside}) {
+    if (!port->ok()) {
+      spdlog::error("{}", port->status().message());
+      return 1;
+    }
+  }
+  if (*inside == *outside) {
+    spdlog::error("--inside and --outside name the same port {}", *inside);
+    return 1;
+  }
+  rte_mempool* pool = rte_pktmbuf_pool_create("ztgate_mbufs", kMbufsPerWorker * workers * 2,
+                                              kMbufCacheSize, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                              static_cast<int>(rte_socket_id()));
+  if (pool == nullptr) {
+    spdlog::error("cannot create the mbuf pool: {}", rte_strerror(rte_errno));
+    return 1;
+  }
+  const ForwarderPorts ports{*inside, *outside};
+  for (uint16_t port : {ports.inside, ports.outside}) {
+    if (absl::Status status = StartPort(port, static_cast<uint16_t>(workers), pool);
+        !status.ok()) {
+      spdlog::error("{}", status.message());
+      return 1;
+    }
+  }
+
+  Forwarder forwarder(config, ports, workers);
+  FlowTableService service(config, forwarder, ports);
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  if (absl::Status status = AddGrpcListeners(config.api, builder); !status.ok()) {
+    spdlog::error("{}", status.message());
+    return 1;
+  }
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr) {
+    spdlog::error("cannot start the API server on {}", config.api.unix_socket);
+    return 1;
+  }
+  if (absl::Status status = RestrictUnixSocket(config.api); !status.ok()) {
+    spdlog::error("{}", status.message());
+    return 1;
+  }
+
+  rte_eal_mp_remote_launch(LaunchWorker, &forwarder, SKIP_MAIN);
+  server->GetHealthCheckService()->SetServingStatus(true);
+  ztgate::NotifyReady();
+  spdlog::info("ready: bridging {} (inside) and {} (outside) with {} worker(s), API on {}",
+               PortName(ports.inside), PortName(ports.outside), workers, config.api.unix_socket);
+
+  while (!g_stop_requested.load()) rte_delay_us_sleep(100 * 1000);
+
+  spdlog::info("stopping");
+  ztgate::NotifyStopping();
+  server->GetHealthCheckService()->SetServingStatus(false);
+  forwarder.Stop();
+  rte_eal_mp_wait_lcore();
+  server->Shutdown();
+  PrintCounters(config, forwarder, ports);
+  for (uint16_t port : {ports.inside, ports.outside}) StopPort(port);
+  return 0;
+}
+
+}  // namespace
+}  // namespace ztgate::dataplane
+
+int main(int argc, char** argv) {
+  using namespace ztgate::dataplane;
+  const int consumed = rte_eal_init(argc, argv);
+  if (consumed < 0) {
+    std::fprintf(stderr, "ztgate-dataplane: EAL initialization failed: %s\n%s",
+                 rte_strerror(rte_errno), kUsage);
+    return 1;
+  }
+  absl::StatusOr<AppArguments> args = ParseArguments(argc - consumed - 1, argv + consumed + 1);
+  if (!args.ok()) {
+    std::fprintf(stderr, "ztgate-dataplane: %s\n%s", std::string(args.status().message()).c_str(),
+                 kUsage);
+    rte_eal_cleanup();
+    return 2;
+  }
+  absl::StatusOr<DataplaneConfig> config = LoadDataplaneConfig(args->config_path);
+  if (!config.ok()) {
+    std::fprintf(stderr, "ztgate-dataplane: %s\n", std::string(config.status().message()).c_str());
+    rte_eal_cleanup();
+    return 2;
+  }
+  if (!args->log_level.empty()) config->log_level = args->log_level;
+  if (absl::Status status = ztgate::InitLogging("ztgate-dataplane", config->log_level);
+      !status.ok()) {
+    std::fprintf(stderr, "ztgate-dataplane: %s\n", std::string(status.message()).c_str());
+    rte_eal_cleanup();
+    return 2;
+  }
+  std::signal(SIGINT, HandleSignal);
+  std::signal(SIGTERM, HandleSignal);
+  const int rc = RunDataplane(*args, *config);
+  rte_eal_cleanup();
+  return rc;
+}

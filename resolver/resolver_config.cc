@@ -1,0 +1,227 @@
+// Reading the resolver's configuration sections; see resolver_config.h.
+#include "resolver/resolver_config.h"
+
+#include "common/parse_number.h"
+#include "common/str_cat.h"
+
+namespace ztgate::resolver {
+namespace {
+
+// Stores an optional value read from YAML into `target` when present.
+template <typename T, typename U>
+absl::Status Assign(absl::StatusOr<std::optional<T>> value, U& target) {
+  if (!value.ok()) return value.status();
+  if (*value) target = std::move(**value);
+  return absl::OkStatus();
+}
+
+absl::Status ReadListen(YamlMap& listen, ResolverConfig& config) {
+  std::vector<std::string> dot;
+  if (absl::Status s = Assign(listen.StringList("dot"), dot); !s.ok()) return s;
+  for (const std::string& text : dot) {
+    absl::StatusOr<Endpoint> endpoint = ParseEndpoint(text);
+    if (!endpoint.ok()) return listen.ErrorAt("dot", ToStd(endpoint.status().message()));
+    config.dot_listeners.push_back(*endpoint);
+  }
+  return listen.Finish();
+}
+
+absl::Status ReadTls(YamlMap& tls, ServerTlsConfig& config) {
+  if (absl::Status s = Assign(tls.String("certificate"), config.certificate_file); !s.ok()) return s;
+  if (absl::Status s = Assign(tls.String("key"), config.key_file); !s.ok()) return s;
+  if (absl::Status s = Assign(tls.String("client_ca"), config.client_ca_file); !s.ok()) return s;
+  if (absl::Status s = Assign(tls.Bool("require_client_certificate"),
+                              config.require_client_certificate);
+      !s.ok()) {
+    return s;
+  }
+  if (config.certificate_file.empty() || config.key_file.empty()) {
+    return tls.Error("certificate and key are required");
+  }
+  if (config.require_client_certificate && config.client_ca_file.empty()) {
+    return tls.ErrorAt("require_client_certificate", "needs client_ca");
+  }
+  return tls.Finish();
+}
+
+absl::StatusOr<UpstreamConfig> ReadUpstream(YamlMap& map) {
+  UpstreamConfig upstream;
+  std::string address;
+  if (absl::Status s = Assign(map.String("address"), address); !s.ok()) return s;
+  if (address.empty()) return map.Error("address is required");
+  absl::StatusOr<Endpoint> endpoint = ParseEndpoint(address);
+  if (!endpoint.ok()) return map.ErrorAt("address", ToStd(endpoint.status().message()));
+  upstream.endpoint = *endpoint;
+
+  if (absl::Status s = Assign(map.String("tls_name"), upstream.tls_name); !s.ok()) return s;
+  if (absl::Status s = Assign(map.String("ca_file"), upstream.ca_file); !s.ok()) return s;
+  if (absl::Status s = Assign(map.StringList("spki_pins"), upstream.spki_pins); !s.ok()) return s;
+  if (absl::Status s = Assign(map.Duration("timeout"), upstream.timeout); !s.ok()) return s;
+  // RFC 7858 section 4: an upstream is authenticated by name or by pin;
+  // an upstream with neither would be an unauthenticated resolver.
+  if (upstream.tls_name.empty() && upstream.spki_pins.empty()) {
+    return map.Error("an upstream needs tls_name or spki_pins to authenticate it");
+  }
+  if (absl::Status s = map.Finish(); !s.ok()) return s;
+  return upstream;
+}
+
+absl::StatusOr<PolicyMode> ParseMode(YamlMap& map) {
+  std::string text;
+  if (absl::Status s = Assign(map.String("mode"), text); !s.ok()) return s;
+  if (text == "enforce") return PolicyMode::kEnforce;
+  if (text == "audit") return PolicyMode::kAudit;
+  return map.ErrorAt("mode", StrCat("invalid mode \"", text, "\": expected enforce or audit"));
+}
+
+absl::StatusOr<GroupConfig> ReadGroup(YamlMap& map, bool is_default) {
+  GroupConfig group;
+  group.line = map.line();
+  if (absl::Status s = Assign(map.String("name"), group.name); !s.ok()) return s;
+  if (group.name.empty()) {
+    if (!is_default) return map.Error("name is required");
+    group.name = "default";
+  }
+  std::vector<std::string> clients;
+  if (absl::Status s = Assign(map.StringList("clients"), clients); !s.ok()) return s;
+  for (const std::string& text : clients) {
+    absl::StatusOr<IpPrefix> prefix = IpPrefix::Parse(text);
+    if (!prefix.ok()) return map.ErrorAt("clients", ToStd(prefix.status().message()));
+    group.clients.push_back(*prefix);
+  }
+  if (absl::Status s = Assign(map.StringList("identities"), group.identities); !s.ok()) return s;
+  if (absl::Status s = Assign(map.StringList("allow"), group.allow); !s.ok()) return s;
+  if (absl::Status s = Assign(map.StringList("deny"), group.deny); !s.ok()) return s;
+  if (map.Has("mode")) {
+    absl::StatusOr<PolicyMode> mode = ParseMode(map);
+    if (!mode.ok()) return mode.status();
+    group.mode = *mode;
+  }
+  if (absl::Status s = map.Finish(); !s.ok()) return s;
+  return group;
+}
+
+absl::Status ReadPolicy(YamlMap& map, PolicyConfig& policy) {
+  if (map.Has("mode")) {
+    absl::StatusOr<PolicyMode> mode = ParseMode(map);
+    if (!mode.ok()) return mode.status();
+    policy.mode = *mode;
+  }
+  std::string rcode = "refused";
+  if (absl::Status s = Assign(map.String("denied_rcode"), rcode); !s.ok()) return s;
+  if (rcode == "refused") {
+    policy.denied_rcode = DeniedRcode::kRefused;
+  } else if (rcode == "nxdomain") {
+    policy.denied_rcode = DeniedRcode::kNxdomain;
+  } else {
+    return map.ErrorAt("denied_rcode", StrCat("invalid rcode \"", rcode,
+                                                    "\": expected refused or nxdomain"));
+  }
+
+  std::vector<YamlMap> groups;
+  if (absl::Status s = Assign(map.MapList("groups"), groups); !s.ok()) return s;
+  for (YamlMap& group_map : groups) {
+    absl::StatusOr<GroupConfig> group = ReadGroup(group_map, /*is_default=*/false);
+    if (!group.ok()) return group.status();
+    for (const GroupConfig& earlier : policy.groups) {
+      if (earlier.name == group->name) {
+        return group_map.ErrorAt("name", StrCat("duplicate group name \"", group->name,
+                                                      "\" (first at line ", earlier.line, ")"));
+      }
+    }
+    policy.groups.push_back(std::move(*group));
+  }
+
+  absl::StatusOr<std::optional<YamlMap>> default_map = map.Map("default_group");
+  if (!default_map.ok()) return default_map.status();
+  if (*default_map) {
+    absl::StatusOr<GroupConfig> group = ReadGroup(**default_map, /*is_default=*/true);
+    if (!group.ok()) return group.status();
+    policy.default_group = std::move(*group);
+  }
+  return map.Finish();
+}
+
+}  // namespace
+
+std::string Endpoint::ToString() const {
+  return address.is_v4() ? StrCat(address.ToString(), ":", port)
+                         : StrCat("[", address.ToString(), "]:", port);
+}
+
+absl::StatusOr<Endpoint> ParseEndpoint(std::string_view text) {
+  std::string_view host;
+  std::string_view port_text;
+  if (text.starts_with("[")) {
+    const size_t close = text.find("]:");
+    if (close == std::string_view::npos) {
+      return absl::InvalidArgumentError(
+          StrCat("invalid endpoint \"", text, "\": expected [IPv6]:port"));
+    }
+    host = text.substr(1, close - 1);
+    port_text = text.substr(close + 2);
+  } else {
+    const size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) {
+      return absl::InvalidArgumentError(
+          StrCat("invalid endpoint \"", text, "\": expected address:port"));
+    }
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+  }
+  absl::StatusOr<IpAddress> address = IpAddress::Parse(host);
+  if (!address.ok()) return address.status();
+  uint32_t port = 0;
+  if (!ParseDecimal(port_text, &port) || port == 0 || port > 65535) {
+    return absl::InvalidArgumentError(
+        StrCat("invalid port in \"", text, "\": expected 1-65535"));
+  }
+  return Endpoint{*address, static_cast<uint16_t>(port)};
+}
+
+absl::Status ReadResolverConfig(YamlMap& root, ResolverConfig& config) {
+  auto listen = root.Map("listen");
+  if (!listen.ok()) return listen.status();
+  if (*listen) {
+    if (absl::Status s = ReadListen(**listen, config); !s.ok()) return s;
+  }
+  if (config.dot_listeners.empty()) {
+    return root.ErrorAt("listen", "listen.dot needs at least one address:port");
+  }
+
+  auto tls = root.Map("tls");
+  if (!tls.ok()) return tls.status();
+  if (!*tls) return root.Error("tls is required: DoT needs a certificate and key");
+  if (absl::Status s = ReadTls(**tls, config.tls); !s.ok()) return s;
+
+  std::vector<YamlMap> upstreams;
+  if (absl::Status s = Assign(root.MapList("upstreams"), upstreams); !s.ok()) return s;
+  if (upstreams.empty()) {
+    return root.ErrorAt("upstreams",
+                        "at least one DoT upstream is required; ztgate has no built-in resolver");
+  }
+  for (YamlMap& map : upstreams) {
+    absl::StatusOr<UpstreamConfig> upstream = ReadUpstream(map);
+    if (!upstream.ok()) return upstream.status();
+    config.upstreams.push_back(std::move(*upstream));
+  }
+
+  auto cache = root.Map("cache");
+  if (!cache.ok()) return cache.status();
+  if (*cache) {
+    int64_t entries = config.cache_max_entries;
+    if (absl::Status s = Assign((*cache)->Integer("max_entries", 0, int64_t{1} << 26), entries);
+        !s.ok()) {
+      return s;
+    }
+    config.cache_max_entries = static_cast<uint32_t>(entries);
+    if (absl::Status s = (*cache)->Finish(); !s.ok()) return s;
+  }
+
+  auto policy = root.Map("policy");
+  if (!policy.ok()) return policy.status();
+  if (*policy) return ReadPolicy(**policy, config.policy);
+  return absl::OkStatus();
+}
+
+}  // namespace ztgate::resolver

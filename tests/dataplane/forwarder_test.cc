@@ -1,0 +1,215 @@
+// Runs the Forwarder on a real worker lcore between two ring-backed ports
+// and checks which frames leave each side. Each port reads from one ring and
+// writes to another, so the test injects frames and collects the output.
+#include "dataplane/forwarder.h"
+
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "dataplane/ports.h"
+#include "tests/dataplane/eal_environment.h"
+
+namespace ztgate::dataplane {
+namespace {
+
+constexpr unsigned kRingSize = 256;
+
+struct RingPort {
+  uint16_t port = 0;
+  rte_ring* rx = nullptr;  // Frames the test injects; the port receives them.
+  rte_ring* tx = nullptr;  // Frames the port transmits; the test collects them.
+};
+
+RingPort MakeRingPort(const std::string& name) {
+  RingPort ring_port;
+  ring_port.rx = rte_ring_create((name + "_rx").c_str(), kRingSize, SOCKET_ID_ANY,
+                                 RING_F_SP_ENQ | RING_F_SC_DEQ);
+  ring_port.tx = rte_ring_create((name + "_tx").c_str(), kRingSize, SOCKET_ID_ANY,
+                                 RING_F_SP_ENQ | RING_F_SC_DEQ);
+  EXPECT_NE(ring_port.rx, nullptr);
+  EXPECT_NE(ring_port.tx, nullptr);
+  const int port = rte_eth_from_rings(name.c_str(), &ring_port.rx, 1, &ring_port.tx, 1,
+                                      SOCKET_ID_ANY);
+  EXPECT_GE(port, 0);
+  ring_port.port = static_cast<uint16_t>(port);
+  return ring_port;
+}
+
+rte_mbuf* MakeFrame(rte_mempool* pool, uint16_t ethertype, uint16_t length) {
+  rte_mbuf* mbuf = rte_pktmbuf_alloc(pool);
+  char* data = rte_pktmbuf_append(mbuf, length);
+  std::memset(data, 0, length);
+  if (length >= sizeof(rte_ether_hdr)) {
+    auto* ether = reinterpret_cast<rte_ether_hdr*>(data);
+    ether->ether_type = rte_cpu_to_be_16(ethertype);
+  }
+  return mbuf;
+}
+
+// Collects up to `expected` frames from `ring`, waiting at most one second.
+std::vector<rte_mbuf*> Collect(rte_ring* ring, unsigned expected) {
+  std::vector<rte_mbuf*> frames;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  while (frames.size() < expected && std::chrono::steady_clock::now() < deadline) {
+    void* object = nullptr;
+    if (rte_ring_sc_dequeue(ring, &object) == 0) {
+      frames.push_back(static_cast<rte_mbuf*>(object));
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  return frames;
+}
+
+uint64_t CountVerdicts(const WorkerCounters& counters) {
+  uint64_t total = 0;
+  for (const SingleWriterCounter& counter : counters.drops) total += counter.Read();
+  for (const SingleWriterCounter& counter : counters.passes) total += counter.Read();
+  return total;
+}
+
+// Waits, for at most one second, until the worker has counted `expected`
+// verdicts, so the checks that follow read final counters.
+bool WaitForVerdicts(const WorkerCounters& counters, uint64_t expected) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  while (CountVerdicts(counters) < expected) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+uint16_t EthertypeOf(rte_mbuf* mbuf) {
+  return rte_be_to_cpu_16(rte_pktmbuf_mtod(mbuf, rte_ether_hdr*)->ether_type);
+}
+
+// rte_eth_from_rings() names its port "net_ring_" followed by the given name.
+class ForwarderTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    pool_ = rte_pktmbuf_pool_create("test_pool", 4096, 64, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                    SOCKET_ID_ANY);
+    ASSERT_NE(pool_, nullptr);
+    inside_ = MakeRingPort("ring_inside");
+    outside_ = MakeRingPort("ring_outside");
+    for (uint16_t port : {inside_.port, outside_.port}) {
+      absl::Status status = StartPort(port, 1, pool_);
+      ASSERT_TRUE(status.ok()) << status;
+    }
+  }
+
+  static rte_mempool* pool_;
+  static RingPort inside_;
+  static RingPort outside_;
+};
+
+rte_mempool* ForwarderTest::pool_ = nullptr;
+RingPort ForwarderTest::inside_;
+RingPort ForwarderTest::outside_;
+
+TEST_F(ForwarderTest, ResolvesPortByNameAndNumber) {
+  absl::StatusOr<uint16_t> by_name = ResolvePort("net_ring_ring_inside");
+  ASSERT_TRUE(by_name.ok()) << by_name.status();
+  EXPECT_EQ(*by_name, inside_.port);
+  absl::StatusOr<uint16_t> by_number = ResolvePort(std::to_string(outside_.port));
+  ASSERT_TRUE(by_number.ok()) << by_number.status();
+  EXPECT_EQ(*by_number, outside_.port);
+  EXPECT_EQ(ResolvePort("net_missing0").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(ForwarderTest, NullVdevReceivesAndTransmits) {
+  absl::StatusOr<uint16_t> port = ResolvePort("net_null0");
+  ASSERT_TRUE(port.ok()) << port.status();
+  ASSERT_TRUE(StartPort(*port, 1, pool_).ok());
+  rte_mbuf* burst[32];
+  const uint16_t received = rte_eth_rx_burst(*port, 0, burst, 32);
+  EXPECT_EQ(received, 32) << "net_null generates a full burst on every poll";
+  const uint16_t sent = rte_eth_tx_burst(*port, 0, burst, received);
+  EXPECT_EQ(sent, received) << "net_null accepts and frees every frame";
+  for (uint16_t i = sent; i < received; ++i) rte_pktmbuf_free(burst[i]);
+  StopPort(*port);
+}
+
+TEST_F(ForwarderTest, ArpPassesAndIpIsDeniedWithoutFlows) {
+  DataplaneConfig config;
+  Forwarder forwarder(config, {inside_.port, outside_.port}, 1);
+  const unsigned worker = rte_get_next_lcore(-1, 1, 0);
+  ASSERT_LT(worker, RTE_MAX_LCORE) << "the EAL needs a worker lcore";
+  ASSERT_EQ(rte_eal_remote_launch(
+                [](void* arg) {
+                  static_cast<Forwarder*>(arg)->Run(0);
+                  return 0;
+                },
+                &forwarder, worker),
+            0);
+
+  rte_mbuf* frames[] = {
+      MakeFrame(pool_, RTE_ETHER_TYPE_ARP, 60),
+      MakeFrame(pool_, RTE_ETHER_TYPE_IPV4, 60),
+      MakeFrame(pool_, RTE_ETHER_TYPE_IPV6, 80),
+      MakeFrame(pool_, 0x88cc, 60),  // LLDP: not configured to pass.
+      MakeFrame(pool_, RTE_ETHER_TYPE_ARP, 10),  // Shorter than an Ethernet header.
+  };
+  ASSERT_EQ(rte_ring_enqueue_bulk(inside_.rx, reinterpret_cast<void**>(frames), 5, nullptr), 5u);
+
+  std::vector<rte_mbuf*> out = Collect(outside_.tx, 1);
+  ASSERT_TRUE(WaitForVerdicts(forwarder.counters()[0], 5)) << "the worker classified too few frames";
+  forwarder.Stop();
+  rte_eal_wait_lcore(worker);
+
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(EthertypeOf(out[0]), RTE_ETHER_TYPE_ARP);
+  EXPECT_EQ(rte_ring_count(inside_.tx), 0u) << "nothing may be sent back to the inside";
+  for (rte_mbuf* mbuf : out) rte_pktmbuf_free(mbuf);
+
+  const WorkerCounters& counters = forwarder.counters()[0];
+  EXPECT_EQ(counters.passes[static_cast<size_t>(PassReason::kArp)].Read(), 1u);
+  EXPECT_EQ(counters.drops[static_cast<size_t>(DropReason::kNoFlow)].Read(), 2u);
+  EXPECT_EQ(counters.drops[static_cast<size_t>(DropReason::kEthertype)].Read(), 1u);
+  EXPECT_EQ(counters.drops[static_cast<size_t>(DropReason::kMalformed)].Read(), 1u);
+}
+
+TEST_F(ForwarderTest, ConfiguredEthertypePasses) {
+  DataplaneConfig config;
+  config.pass_ethertypes = {0x88cc};
+  Forwarder forwarder(config, {inside_.port, outside_.port}, 1);
+  const unsigned worker = rte_get_next_lcore(-1, 1, 0);
+  ASSERT_EQ(rte_eal_remote_launch(
+                [](void* arg) {
+                  static_cast<Forwarder*>(arg)->Run(0);
+                  return 0;
+                },
+                &forwarder, worker),
+            0);
+  rte_mbuf* frame = MakeFrame(pool_, 0x88cc, 60);
+  ASSERT_EQ(rte_ring_enqueue(outside_.rx, frame), 0);
+  std::vector<rte_mbuf*> out = Collect(inside_.tx, 1);
+  forwarder.Stop();
+  rte_eal_wait_lcore(worker);
+
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(EthertypeOf(out[0]), 0x88cc);
+  rte_pktmbuf_free(out[0]);
+  EXPECT_EQ(forwarder.counters()[0].passes[static_cast<size_t>(PassReason::kEthertype)].Read(),
+            1u);
+}
+
+}  // namespace
+}  // namespace ztgate::dataplane
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  ::testing::AddGlobalTestEnvironment(new ztgate::testing::EalEnvironment({"--vdev=net_null0"}));
+  return RUN_ALL_TESTS();
+}
