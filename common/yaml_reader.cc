@@ -83,6 +83,19 @@ absl::Status YamlMap::ErrorAt(std::string_view key, std::string_view message) co
   return ErrorAtNode(value.IsDefined() ? value : node_, key, message);
 }
 
+absl::Status YamlMap::ErrorAtItem(std::string_view key, size_t index,
+                                  std::string_view message) const {
+  YAML::Node list = node_[std::string(key)];
+  const bool has_item = list.IsDefined() && list.IsSequence() && index < list.size();
+  return ErrorAtNode(has_item ? list[index] : node_, StrCat(key, "[", index, "]"), message);
+}
+
+int YamlMap::ItemLine(std::string_view key, size_t index) const {
+  YAML::Node list = node_[std::string(key)];
+  if (!list.IsDefined() || !list.IsSequence() || index >= list.size()) return line();
+  return list[index].Mark().line + 1;
+}
+
 absl::Status YamlMap::Error(std::string_view message) const {
   return absl::InvalidArgumentError(StrCat(source_, ":", line(), ": ",
                                                  path_.empty() ? "document" : path_, ": ",

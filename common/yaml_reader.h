@@ -58,6 +58,12 @@ class YamlMap {
   absl::Status ErrorAt(std::string_view key, std::string_view message) const;
   // An INVALID_ARGUMENT error at this map itself.
   absl::Status Error(std::string_view message) const;
+  // An INVALID_ARGUMENT error at item `index` of the list at `key`, naming
+  // that item's own line, for checks on one entry of a list.
+  absl::Status ErrorAtItem(std::string_view key, size_t index, std::string_view message) const;
+  // The line of item `index` of the list at `key`; the map's line when there
+  // is no such item.
+  int ItemLine(std::string_view key, size_t index) const;
 
   const std::string& path() const { return path_; }
   int line() const { return node_.Mark().line + 1; }

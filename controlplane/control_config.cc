@@ -2,7 +2,7 @@
 #include "controlplane/control_config.h"
 
 #include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
+#include "common/str_cat.h"
 #include "common/yaml_reader.h"
 
 namespace ztgate::controlplane {
@@ -25,6 +25,13 @@ absl::StatusOr<DataplaneTarget> ReadDataplane(YamlMap& map) {
   }
   if (absl::Status s = Assign(map.String("tls_key"), dataplane.tls_key_file); !s.ok()) return s;
   if (absl::Status s = Assign(map.String("tls_ca"), dataplane.tls_ca_file); !s.ok()) return s;
+  std::vector<std::string> clients;
+  if (absl::Status s = Assign(map.StringList("clients"), clients); !s.ok()) return s;
+  for (const std::string& text : clients) {
+    absl::StatusOr<IpPrefix> prefix = IpPrefix::Parse(text);
+    if (!prefix.ok()) return map.ErrorAt("clients", ToStd(prefix.status().message()));
+    dataplane.clients.push_back(*prefix);
+  }
   const bool is_unix = absl::StartsWith(dataplane.target, "unix:");
   if (!is_unix && (dataplane.tls_certificate_file.empty() || dataplane.tls_key_file.empty() ||
                    dataplane.tls_ca_file.empty())) {
@@ -41,6 +48,17 @@ absl::Status ReadInstall(YamlMap& map, InstallConfig& install) {
     return s;
   }
   if (absl::Status s = Assign(map.Duration("grace"), install.grace); !s.ok()) return s;
+  int64_t batch_max = install.batch_max_flows;
+  if (absl::Status s = Assign(map.Integer("batch_max_flows", 1, 100000), batch_max); !s.ok()) {
+    return s;
+  }
+  install.batch_max_flows = static_cast<uint32_t>(batch_max);
+  std::string hints = "install";
+  if (absl::Status s = Assign(map.String("hints"), hints); !s.ok()) return s;
+  if (hints != "install" && hints != "strip") {
+    return map.ErrorAt("hints", StrCat("invalid value \"", hints, "\": expected install or strip"));
+  }
+  install.strip_hints = hints == "strip";
   if (install.ack_timeout <= absl::ZeroDuration()) {
     return map.ErrorAt("ack_timeout", "must be greater than 0");
   }
@@ -52,6 +70,8 @@ absl::Status ReadRoot(YamlMap& root, ControlConfig& config) {
 
   std::vector<YamlMap> dataplanes;
   if (absl::Status s = Assign(root.MapList("dataplanes"), dataplanes); !s.ok()) return s;
+  // InstallWaiter tracks pending dataplanes in a 64-bit mask.
+  if (dataplanes.size() > 64) return root.ErrorAt("dataplanes", "at most 64 dataplanes");
   for (YamlMap& map : dataplanes) {
     absl::StatusOr<DataplaneTarget> dataplane = ReadDataplane(map);
     if (!dataplane.ok()) return dataplane.status();

@@ -3,10 +3,13 @@
 //
 //   dataplanes:                 # none: a protective DNS server only
 //     - target: unix:/run/ztgate/dataplane.sock
+//       clients: [198.18.0.0/15]  # clients it enforces for; default all
 //   install:
 //     ack_timeout: 100ms        # SERVFAIL when a dataplane is slower
 //     lifetime_floor: 30s
 //     grace: 5s
+//     batch_max_flows: 1000
+//     hints: install            # SVCB/HTTPS address hints: install or strip
 //   api:
 //     unix_socket: /run/ztgate/control.sock
 //   log_level: info
@@ -32,12 +35,18 @@ struct DataplaneTarget {
   std::string tls_certificate_file;
   std::string tls_key_file;
   std::string tls_ca_file;
+  std::vector<IpPrefix> clients;  // Empty: every client.
 };
 
 struct InstallConfig {
   absl::Duration ack_timeout = absl::Milliseconds(100);
   absl::Duration lifetime_floor = absl::Seconds(30);
   absl::Duration grace = absl::Seconds(5);
+  // Largest InstallFlows batch; one answer's flows are never split.
+  uint32_t batch_max_flows = 1000;
+  // Remove SVCB/HTTPS ipv4hint and ipv6hint from answers instead of
+  // installing their addresses.
+  bool strip_hints = false;
 };
 
 struct ControlConfig {

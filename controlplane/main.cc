@@ -11,8 +11,6 @@
 #include <string>
 #include <thread>
 
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
@@ -20,14 +18,16 @@
 #include "common/logging.h"
 #include "common/readiness.h"
 #include "controlplane/control_config.h"
-#include "controlplane/policy_service.h"
+#include "controlplane/control_daemon.h"
 
 namespace ztgate::controlplane {
 namespace {
 
 std::atomic<bool> g_stop_requested{false};
+std::atomic<bool> g_reload_requested{false};
 
 void HandleSignal(int /*signal*/) { g_stop_requested.store(true); }
+void HandleReload(int /*signal*/) { g_reload_requested.store(true); }
 
 constexpr char kUsage[] =
     "usage: ztgate-control [--config FILE] [--log-level LEVEL] [--check]\n"
@@ -56,35 +56,43 @@ bool ParseArguments(int argc, char** argv, Arguments& args) {
   return true;
 }
 
-int Serve(const ControlConfig& config) {
-  PolicyService policy(config);
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  if (absl::Status status = AddGrpcListeners(config.api, builder); !status.ok()) {
-    spdlog::error("{}", status.message());
-    return 1;
-  }
-  builder.RegisterService(&policy);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr) {
-    spdlog::error("cannot start the API server on {}", config.api.unix_socket);
-    return 1;
-  }
-  if (absl::Status status = RestrictUnixSocket(config.api); !status.ok()) {
-    spdlog::error("{}", status.message());
-    return 1;
-  }
-  server->GetHealthCheckService()->SetServingStatus(true);
-  NotifyReady();
-  spdlog::info("ready: API on {}, {} policy group(s), {} dataplane(s)", config.api.unix_socket,
-               config.resolver.policy.groups.size(), config.dataplanes.size());
+// How long start-up waits for every dataplane to be resynced before the
+// daemon reports SERVING. DPDK ports take seconds to come up, and a resync
+// replays every live flow.
+constexpr absl::Duration kDataplaneSyncTimeout = absl::Minutes(2);
 
-  while (!g_stop_requested.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+int Serve(const ControlConfig& config) {
+  ControlDaemon daemon(config);
+  if (absl::Status status = daemon.Start(); !status.ok()) {
+    spdlog::error("start-up failed: {}", status.message());
+    return 1;
+  }
+  spdlog::info("DoT on {} listener(s), API on {}, {} policy group(s), {} dataplane(s)",
+               config.resolver.dot_listeners.size(), config.api.unix_socket,
+               config.resolver.policy.groups.size(), config.dataplanes.size());
+  if (!daemon.WaitDataplanesAndServe(kDataplaneSyncTimeout)) {
+    spdlog::error("dataplanes not synced within {}; answers with addresses get SERVFAIL until "
+                  "they are", absl::FormatDuration(kDataplaneSyncTimeout));
+  } else {
+    spdlog::info("ready");
+  }
+
+  while (!g_stop_requested.load()) {
+    if (g_reload_requested.exchange(false)) {
+      absl::Status status = daemon.ReloadTls();
+      if (status.ok()) {
+        spdlog::info("reloaded TLS certificates and keys");
+      } else {
+        spdlog::error("TLS reload failed, keeping the previous certificates: {}",
+                      status.message());
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 
   spdlog::info("stopping");
   NotifyStopping();
-  server->Shutdown();
+  daemon.Stop();
   return 0;
 }
 
@@ -112,5 +120,8 @@ int main(int argc, char** argv) {
   }
   std::signal(SIGINT, HandleSignal);
   std::signal(SIGTERM, HandleSignal);
+#ifdef SIGHUP
+  std::signal(SIGHUP, HandleReload);
+#endif
   return Serve(*config);
 }

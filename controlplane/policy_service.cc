@@ -46,9 +46,7 @@ grpc::Status PolicyService::GetControlStats(grpc::ServerContext* /*context*/,
                                             const ztgate::v1::GetControlStatsRequest* /*request*/,
                                             ztgate::v1::GetControlStatsResponse* response) {
   response->set_policy_version(version_);
-  for (const DataplaneTarget& dataplane : config_.dataplanes) {
-    response->add_dataplanes()->set_target(dataplane.target);
-  }
+  if (stats_) stats_(*response);
   return grpc::Status::OK;
 }
 

@@ -1,10 +1,12 @@
 // The Policy gRPC service of proto/ztgate/v1/policy.proto.
 //
-// NOTE: this first version serves GetPolicy and GetControlStats from the
-// loaded configuration; the methods that change the policy return
-// UNIMPLEMENTED until policy hot swap exists.
+// NOTE: GetPolicy serves the policy loaded from the configuration file; the
+// methods that change the policy return UNIMPLEMENTED until policy hot swap
+// exists.
 #ifndef ZTGATE_CONTROLPLANE_POLICY_SERVICE_H_
 #define ZTGATE_CONTROLPLANE_POLICY_SERVICE_H_
+
+#include <functional>
 
 #include "controlplane/control_config.h"
 #include "ztgate/v1/policy.grpc.pb.h"
@@ -16,7 +18,11 @@ ztgate::v1::PolicyDocument PolicyToProto(const resolver::PolicyConfig& policy, u
 
 class PolicyService final : public ztgate::v1::Policy::Service {
  public:
-  explicit PolicyService(const ControlConfig& config) : config_(config) {}
+  // Fills the counters of GetControlStats (decisions, cache, dataplanes).
+  using StatsSource = std::function<void(ztgate::v1::GetControlStatsResponse&)>;
+
+  PolicyService(const ControlConfig& config, StatsSource stats)
+      : config_(config), stats_(std::move(stats)) {}
 
   grpc::Status GetPolicy(grpc::ServerContext* context, const ztgate::v1::GetPolicyRequest* request,
                          ztgate::v1::GetPolicyResponse* response) override;
@@ -26,6 +32,7 @@ class PolicyService final : public ztgate::v1::Policy::Service {
 
  private:
   const ControlConfig& config_;
+  StatsSource stats_;
   uint64_t version_ = 1;
 };
 

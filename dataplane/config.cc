@@ -59,7 +59,8 @@ absl::Status ReadPass(YamlMap& pass, DataplaneConfig& config) {
     bool* target;
   };
   for (const Flag& flag : {Flag{"arp", &config.pass_arp}, Flag{"ndp", &config.pass_ndp},
-                           Flag{"dhcp", &config.pass_dhcp}}) {
+                           Flag{"dhcp", &config.pass_dhcp},
+                           Flag{"icmp_errors", &config.pass_icmp_errors}}) {
     auto value = pass.Bool(flag.key);
     if (!value.ok()) return value.status();
     if (*value) *flag.target = **value;

@@ -10,6 +10,7 @@
 //     arp: true
 //     ndp: true
 //     dhcp: true
+//     icmp_errors: true    # ICMP errors quoting an allowed pair
 //     ethertypes: [0x88cc]   # further ethertypes to forward unchecked
 //   api:
 //     unix_socket: /run/ztgate/dataplane.sock
@@ -43,6 +44,7 @@ struct DataplaneConfig {
   bool pass_arp = true;
   bool pass_ndp = true;
   bool pass_dhcp = true;
+  bool pass_icmp_errors = true;
   std::vector<uint16_t> pass_ethertypes;
   GrpcListenerConfig api;
   std::string log_level = "info";

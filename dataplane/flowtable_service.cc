@@ -1,12 +1,41 @@
 // The FlowTable gRPC service; see flowtable_service.h.
 #include "dataplane/flowtable_service.h"
 
-#include <rte_ethdev.h>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
 
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <spdlog/spdlog.h>
+
+#include "common/str_cat.h"
 #include "dataplane/ports.h"
 
 namespace ztgate::dataplane {
 namespace {
+
+// Flows per ListFlows response when the request leaves page_size at 0, and
+// the largest page the server sends.
+constexpr uint32_t kDefaultPageSize = 1024;
+constexpr uint32_t kMaxPageSize = 16384;
+// How long a WatchDrops stream waits for samples before it checks whether
+// the caller or the server has gone.
+constexpr int kWatchPollMs = 200;
+// Batches of one InstallFlows stream queued on the control thread at once.
+// Eight keep the control thread busy while gRPC parses the next batch, and
+// bound the memory a fast caller can pin.
+constexpr size_t kMaxBatchesInFlight = 8;
+
+grpc::Status Unavailable() {
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the dataplane is shutting down");
+}
+
+grpc::Status ToGrpc(const absl::Status& status) {
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
 
 void AddPortStats(const char* role, uint16_t port, ztgate::v1::GetStatsResponse& response) {
   rte_eth_stats stats{};
@@ -23,8 +52,7 @@ void AddPortStats(const char* role, uint16_t port, ztgate::v1::GetStatsResponse&
 }
 
 template <size_t N>
-void AddCounters(const ReasonInfo (&info)[N],
-                 const std::vector<WorkerCounters>& workers,
+void AddCounters(const ReasonInfo (&info)[N], const std::vector<WorkerCounters>& workers,
                  const std::array<SingleWriterCounter, N> WorkerCounters::*field,
                  google::protobuf::RepeatedPtrField<ztgate::v1::Counter>* out) {
   for (size_t i = 0; i < N; ++i) {
@@ -37,34 +65,223 @@ void AddCounters(const ReasonInfo (&info)[N],
   }
 }
 
+ztgate::v1::Mode ToProto(EnforcementMode mode) {
+  return mode == EnforcementMode::kAudit ? ztgate::v1::MODE_AUDIT : ztgate::v1::MODE_ENFORCE;
+}
+
 }  // namespace
 
-void CollectStats(const DataplaneConfig& config, const Forwarder& forwarder, ForwarderPorts ports,
+void CollectStats(const Forwarder& forwarder, const FlowStore* store, uint32_t exception_prefixes,
                   absl::Duration uptime, ztgate::v1::GetStatsResponse& response) {
-  AddPortStats("inside", ports.inside, response);
-  AddPortStats("outside", ports.outside, response);
+  AddPortStats("inside", forwarder.ports().inside, response);
+  AddPortStats("outside", forwarder.ports().outside, response);
   AddCounters(kDropReasonInfo, forwarder.counters(), &WorkerCounters::drops,
               response.mutable_drops());
   AddCounters(kPassReasonInfo, forwarder.counters(), &WorkerCounters::passes,
               response.mutable_passes());
   AddCounters(kDropReasonInfo, forwarder.counters(), &WorkerCounters::audited,
               response.mutable_audited());
-  response.set_flow_capacity(config.table_size);
-  response.set_mode(config.mode == EnforcementMode::kAudit ? ztgate::v1::MODE_AUDIT
-                                                           : ztgate::v1::MODE_ENFORCE);
-  response.set_exception_prefixes(static_cast<uint32_t>(config.exceptions.size()));
+  if (store != nullptr) {
+    // Entries past their lifetime count until the sweeper removes them,
+    // within one sweep interval.
+    response.set_flows(store->table().size());
+    response.set_flow_capacity(store->table().capacity());
+    response.set_install_rejected_full(store->install_rejected_full());
+  }
+  response.set_mode(ToProto(forwarder.mode()));
+  response.set_exception_prefixes(exception_prefixes);
   response.mutable_uptime()->set_seconds(absl::ToInt64Seconds(uptime));
 }
 
-FlowTableService::FlowTableService(const DataplaneConfig& config, const Forwarder& forwarder,
-                                   ForwarderPorts ports)
-    : config_(config), forwarder_(forwarder), ports_(ports) {}
+// This thread reads and decodes requests and queues each on the control
+// thread, while a second thread writes the responses in request order. So
+// the next batch is parsed while the control thread installs the previous
+// one, with at most kMaxBatchesInFlight batches queued per stream.
+grpc::Status FlowTableService::InstallFlows(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<ztgate::v1::InstallFlowsResponse, ztgate::v1::InstallFlowsRequest>*
+        stream) {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::deque<std::future<ztgate::v1::InstallFlowsResponse>> in_flight;
+  bool reading_done = false;
+  bool write_failed = false;
+
+  std::thread writer([&] {
+    for (;;) {
+      std::future<ztgate::v1::InstallFlowsResponse> next;
+      {
+        std::unique_lock lock(mutex);
+        changed.wait(lock, [&] { return !in_flight.empty() || reading_done; });
+        if (in_flight.empty()) return;
+        next = std::move(in_flight.front());
+      }
+      const ztgate::v1::InstallFlowsResponse response = next.get();
+      if (response.code() != 0) {
+        spdlog::warn("batch {}: {} flows not installed, first error: {}", response.batch_id(),
+                     response.errors_size(), response.errors(0).message());
+      }
+      const bool written = stream->Write(response);
+      std::lock_guard lock(mutex);
+      in_flight.pop_front();
+      changed.notify_all();
+      if (!written) {
+        write_failed = true;
+        return;
+      }
+    }
+  });
+
+  grpc::Status result = grpc::Status::OK;
+  auto request = std::make_shared<ztgate::v1::InstallFlowsRequest>();
+  while (stream->Read(request.get())) {
+    std::optional<std::future<ztgate::v1::InstallFlowsResponse>> future =
+        parts_.control->Submit([this, request] { return parts_.store->Install(*request); });
+    if (!future) {
+      result = Unavailable();
+      break;
+    }
+    std::unique_lock lock(mutex);
+    in_flight.push_back(std::move(*future));
+    changed.notify_all();
+    changed.wait(lock, [&] { return in_flight.size() < kMaxBatchesInFlight || write_failed; });
+    if (write_failed) break;
+    lock.unlock();
+    request = std::make_shared<ztgate::v1::InstallFlowsRequest>();
+  }
+  {
+    std::lock_guard lock(mutex);
+    reading_done = true;
+  }
+  changed.notify_all();
+  writer.join();
+  if (write_failed && !context->IsCancelled()) {
+    spdlog::warn("InstallFlows: the caller stopped reading responses");
+  }
+  return result;
+}
+
+grpc::Status FlowTableService::RemoveFlows(grpc::ServerContext* /*context*/,
+                                           const ztgate::v1::RemoveFlowsRequest* request,
+                                           ztgate::v1::RemoveFlowsResponse* response) {
+  std::optional<absl::StatusOr<uint32_t>> removed = parts_.control->Call(
+      [&]() -> std::optional<absl::StatusOr<uint32_t>> { return parts_.store->Remove(*request); },
+      std::optional<absl::StatusOr<uint32_t>>());
+  if (!removed) return Unavailable();
+  if (!removed->ok()) return ToGrpc(removed->status());
+  response->set_removed(**removed);
+  return grpc::Status::OK;
+}
+
+grpc::Status FlowTableService::ListFlows(grpc::ServerContext* context,
+                                         const ztgate::v1::ListFlowsRequest* request,
+                                         grpc::ServerWriter<ztgate::v1::ListFlowsResponse>* writer) {
+  absl::StatusOr<std::vector<IpPrefix>> clients = PrefixesFromProto(request->clients());
+  if (!clients.ok()) return ToGrpc(clients.status());
+  const uint32_t page_size = request->page_size() == 0
+                                 ? kDefaultPageSize
+                                 : std::min(request->page_size(), kMaxPageSize);
+  uint32_t cursor = 0;
+  for (bool done = false; !done;) {
+    if (context->IsCancelled()) return grpc::Status::CANCELLED;
+    ztgate::v1::ListFlowsResponse page;
+    std::optional<bool> finished = parts_.control->Call(
+        [&]() -> std::optional<bool> {
+          return parts_.store->ListPage(*clients, &cursor, page_size, page);
+        },
+        std::optional<bool>());
+    if (!finished) return Unavailable();
+    done = *finished;
+    if (page.flows_size() > 0 && !writer->Write(page)) return grpc::Status::CANCELLED;
+  }
+  return grpc::Status::OK;
+}
 
 grpc::Status FlowTableService::GetStats(grpc::ServerContext* /*context*/,
                                         const ztgate::v1::GetStatsRequest* /*request*/,
                                         ztgate::v1::GetStatsResponse* response) {
-  CollectStats(config_, forwarder_, ports_, absl::Now() - start_time_, *response);
+  CollectStats(*parts_.forwarder, parts_.store, exception_prefixes_.load(),
+               absl::Now() - start_time_, *response);
   return grpc::Status::OK;
+}
+
+grpc::Status FlowTableService::SetExceptions(grpc::ServerContext* /*context*/,
+                                             const ztgate::v1::SetExceptionsRequest* request,
+                                             ztgate::v1::SetExceptionsResponse* response) {
+  absl::StatusOr<std::vector<IpPrefix>> prefixes = PrefixesFromProto(request->prefixes());
+  if (!prefixes.ok()) return ToGrpc(prefixes.status());
+  std::optional<absl::Status> status = parts_.control->Call(
+      [&]() -> std::optional<absl::Status> { return parts_.exceptions->Replace(*prefixes); },
+      std::optional<absl::Status>());
+  if (!status) return Unavailable();
+  if (!status->ok()) return ToGrpc(*status);
+  exception_prefixes_.store(static_cast<uint32_t>(prefixes->size()));
+  spdlog::info("exception list replaced: {} prefixes", prefixes->size());
+  response->set_prefixes(static_cast<uint32_t>(prefixes->size()));
+  return grpc::Status::OK;
+}
+
+grpc::Status FlowTableService::SetMode(grpc::ServerContext* /*context*/,
+                                       const ztgate::v1::SetModeRequest* request,
+                                       ztgate::v1::SetModeResponse* response) {
+  EnforcementMode mode;
+  switch (request->mode()) {
+    case ztgate::v1::MODE_ENFORCE:
+      mode = EnforcementMode::kEnforce;
+      break;
+    case ztgate::v1::MODE_AUDIT:
+      mode = EnforcementMode::kAudit;
+      break;
+    default:
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "mode must be MODE_ENFORCE or MODE_AUDIT");
+  }
+  const EnforcementMode previous = parts_.forwarder->SetMode(mode);
+  spdlog::info("mode set to {}", mode == EnforcementMode::kAudit ? "audit" : "enforce");
+  response->set_previous(ToProto(previous));
+  return grpc::Status::OK;
+}
+
+grpc::Status FlowTableService::WatchDrops(grpc::ServerContext* context,
+                                          const ztgate::v1::WatchDropsRequest* request,
+                                          grpc::ServerWriter<ztgate::v1::WatchDropsResponse>* writer) {
+  if (parts_.drop_hub == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "drop sampling is not running");
+  }
+  absl::StatusOr<std::vector<IpPrefix>> clients = PrefixesFromProto(request->clients());
+  if (!clients.ok()) return ToGrpc(clients.status());
+  std::shared_ptr<DropSubscription> subscription = parts_.drop_hub->Subscribe();
+  const uint64_t now_tsc = rte_rdtsc();
+  const absl::Time now_wall = absl::Now();
+  grpc::Status result = grpc::Status::OK;
+  while (!context->IsCancelled() && !shutting_down_.load()) {
+    uint64_t lost = 0;
+    std::vector<DropSample> samples = subscription->Wait(kWatchPollMs, &lost);
+    if (samples.empty() && lost == 0) continue;
+    ztgate::v1::WatchDropsResponse response;
+    response.set_lost(lost);
+    for (const DropSample& sample : samples) {
+      if (!PrefixesContain(*clients, sample.client)) continue;
+      ztgate::v1::DropEvent* event = response.add_drops();
+      const double offset = (static_cast<double>(sample.tsc) - static_cast<double>(now_tsc)) /
+                            static_cast<double>(parts_.ticks_per_second);
+      const int64_t nanos = absl::ToUnixNanos(now_wall + absl::Seconds(offset));
+      event->mutable_time()->set_seconds(nanos / 1'000'000'000);
+      event->mutable_time()->set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
+      if (sample.has_addresses) {
+        event->set_client(AddressToProto(sample.client));
+        event->set_destination(AddressToProto(sample.remote));
+      }
+      event->set_reason(std::string(kDropReasonInfo[sample.reason].name));
+      event->set_audited(sample.audited != 0);
+      event->set_ip_protocol(sample.ip_protocol);
+      event->set_destination_port(sample.remote_port);
+    }
+    if (response.drops_size() == 0 && lost == 0) continue;
+    if (!writer->Write(response)) break;
+  }
+  parts_.drop_hub->Unsubscribe(subscription);
+  return result;
 }
 
 }  // namespace ztgate::dataplane

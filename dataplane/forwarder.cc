@@ -1,65 +1,122 @@
 // The worker loop; see forwarder.h.
 #include "dataplane/forwarder.h"
 
-#include <algorithm>
-
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
-#include <rte_ether.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
+
+#include "common/str_cat.h"
 
 namespace ztgate::dataplane {
 namespace {
 
-constexpr uint16_t kBurstSize = 32;
+DropSample MakeSample(const ParsedFrame& frame, bool inside_to_outside, uint8_t reason,
+                      bool audited, uint64_t now) {
+  DropSample sample{};
+  sample.tsc = now;
+  sample.reason = reason;
+  sample.audited = audited ? 1 : 0;
+  if (frame.kind != FrameKind::kIp) return sample;
+  sample.has_addresses = 1;
+  sample.client = inside_to_outside ? frame.source : frame.destination;
+  sample.remote = inside_to_outside ? frame.destination : frame.source;
+  sample.ip_protocol = frame.ip_protocol;
+  sample.is_v4 = frame.is_v4 ? 1 : 0;
+  sample.remote_port = inside_to_outside ? frame.destination_port : frame.source_port;
+  return sample;
+}
 
 }  // namespace
 
-Forwarder::Forwarder(const DataplaneConfig& config, ForwarderPorts ports, unsigned worker_count)
-    : config_(config), ports_(ports), counters_(worker_count) {}
+void QsbrDeleter::operator()(rte_rcu_qsbr* qsbr) const { rte_free(qsbr); }
+
+absl::StatusOr<QsbrPtr> CreateQsbr(unsigned threads) {
+  const size_t size = rte_rcu_qsbr_get_memsize(threads);
+  auto* qsbr = static_cast<rte_rcu_qsbr*>(rte_zmalloc("ztgate_qsbr", size, RTE_CACHE_LINE_SIZE));
+  if (qsbr == nullptr) return absl::ResourceExhaustedError("cannot allocate the RCU QSBR domain");
+  if (rte_rcu_qsbr_init(qsbr, threads) != 0) {
+    rte_free(qsbr);
+    return absl::InternalError(StrCat("rte_rcu_qsbr_init for ", threads, " threads failed"));
+  }
+  return QsbrPtr(qsbr);
+}
+
+PassPolicy PassPolicyFromConfig(const DataplaneConfig& config) {
+  PassPolicy pass;
+  pass.arp = config.pass_arp;
+  pass.ndp = config.pass_ndp;
+  pass.dhcp = config.pass_dhcp;
+  pass.icmp_errors = config.pass_icmp_errors;
+  pass.ethertypes = config.pass_ethertypes;
+  return pass;
+}
+
+Forwarder::Forwarder(ForwarderPorts ports, unsigned worker_count, ForwarderShared shared,
+                     EnforcementMode mode)
+    : ports_(ports), shared_(std::move(shared)), counters_(worker_count), mode_(mode) {
+  for (unsigned i = 0; i < worker_count; ++i) scratch_.push_back(std::make_unique<ClassifyScratch>());
+}
 
 void Forwarder::Run(unsigned index) {
   WorkerCounters& counters = counters_[index];
-  const auto queue = static_cast<uint16_t>(index);
+  rte_rcu_qsbr_thread_register(shared_.qsbr, index);
+  rte_rcu_qsbr_thread_online(shared_.qsbr, index);
   while (!stop_.load(std::memory_order_relaxed)) {
-    ForwardBurst<true>(ports_.inside, ports_.outside, queue, counters);
-    ForwardBurst<false>(ports_.outside, ports_.inside, queue, counters);
+    if (mode_.load(std::memory_order_relaxed) == EnforcementMode::kAudit) {
+      ForwardBurst<true, true>(ports_.inside, ports_.outside, index, counters);
+      ForwardBurst<false, true>(ports_.outside, ports_.inside, index, counters);
+    } else {
+      ForwardBurst<true, false>(ports_.inside, ports_.outside, index, counters);
+      ForwardBurst<false, false>(ports_.outside, ports_.inside, index, counters);
+    }
   }
+  rte_rcu_qsbr_thread_offline(shared_.qsbr, index);
+  rte_rcu_qsbr_thread_unregister(shared_.qsbr, index);
 }
 
-template <bool kInsideToOutside>
-void Forwarder::ForwardBurst(uint16_t rx_port, uint16_t tx_port, uint16_t queue,
+template <bool kInsideToOutside, bool kAudit>
+void Forwarder::ForwardBurst(uint16_t rx_port, uint16_t tx_port, unsigned worker,
                              WorkerCounters& counters) {
+  const auto queue = static_cast<uint16_t>(worker);
   rte_mbuf* received[kBurstSize];
   const uint16_t count = rte_eth_rx_burst(rx_port, queue, received, kBurstSize);
-  if (count == 0) return;
+  if (count == 0) {
+    rte_rcu_qsbr_quiescent(shared_.qsbr, worker);
+    return;
+  }
   counters.bursts.Add(1);
+
+  ClassifyScratch& scratch = *scratch_[worker];
+  Verdict verdicts[kBurstSize];
+  const ClassifyContext context{shared_.table, shared_.exceptions->Current(), &shared_.pass,
+                                rte_rdtsc()};
+  ClassifyBurst<kInsideToOutside>(context, received, count, scratch, verdicts);
+  const bool sampling = shared_.sampler != nullptr && shared_.sampler->active();
 
   rte_mbuf* passed[kBurstSize];
   uint16_t pass_count = 0;
   for (uint16_t i = 0; i < count; ++i) {
-    rte_mbuf* mbuf = received[i];
-    if (unlikely(rte_pktmbuf_data_len(mbuf) < sizeof(rte_ether_hdr))) {
-      counters.Drop(DropReason::kMalformed);
-      rte_pktmbuf_free(mbuf);
+    const Verdict verdict = verdicts[i];
+    if (likely(verdict.pass)) {
+      counters.Pass(static_cast<PassReason>(verdict.reason));
+      passed[pass_count++] = received[i];
       continue;
     }
-    const auto* ether = rte_pktmbuf_mtod(mbuf, const rte_ether_hdr*);
-    const uint16_t ethertype = rte_be_to_cpu_16(ether->ether_type);
-    if (ethertype == RTE_ETHER_TYPE_ARP && config_.pass_arp) {
-      counters.Pass(PassReason::kArp);
-      passed[pass_count++] = mbuf;
-    } else if (std::find(config_.pass_ethertypes.begin(), config_.pass_ethertypes.end(),
-                         ethertype) != config_.pass_ethertypes.end()) {
-      counters.Pass(PassReason::kEthertype);
-      passed[pass_count++] = mbuf;
-    } else if (ethertype == RTE_ETHER_TYPE_IPV4 || ethertype == RTE_ETHER_TYPE_IPV6) {
-      counters.Drop(DropReason::kNoFlow);
-      rte_pktmbuf_free(mbuf);
+    if (unlikely(sampling)) {
+      shared_.sampler->Offer(worker, MakeSample(scratch.frames[i], kInsideToOutside,
+                                                verdict.reason, kAudit, context.now));
+    }
+    if constexpr (kAudit) {
+      counters.audited[verdict.reason].Add(1);
+      passed[pass_count++] = received[i];
     } else {
-      counters.Drop(DropReason::kEthertype);
-      rte_pktmbuf_free(mbuf);
+      counters.Drop(static_cast<DropReason>(verdict.reason));
+      rte_pktmbuf_free(received[i]);
     }
   }
+  // The verdicts are final: the workers hold no table reference past here.
+  rte_rcu_qsbr_quiescent(shared_.qsbr, worker);
 
   const uint16_t sent = rte_eth_tx_burst(tx_port, queue, passed, pass_count);
   for (uint16_t i = sent; i < pass_count; ++i) {

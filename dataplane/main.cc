@@ -2,7 +2,7 @@
 // and an outside port (the rest of the network).
 //
 //   ztgate-dataplane [EAL arguments] -- --inside PORT --outside PORT
-//                    [--config FILE] [--log-level LEVEL]
+//                    [--config FILE] [--log-level LEVEL] [--mbufs COUNT]
 //
 // The main lcore runs the control thread; every other lcore runs a worker
 // with one receive and one transmit queue on each port.
@@ -10,8 +10,10 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <grpcpp/health_check_service_interface.h>
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
@@ -20,9 +22,15 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/status/statusor.h"
+#include "common/parse_number.h"
 #include "common/str_cat.h"
 #include "common/logging.h"
+#include "dataplane/allow_table.h"
 #include "dataplane/config.h"
+#include "dataplane/control_thread.h"
+#include "dataplane/drop_sampler.h"
+#include "dataplane/exceptions.h"
+#include "dataplane/flow_store.h"
 #include "dataplane/flowtable_service.h"
 #include "dataplane/forwarder.h"
 #include "dataplane/ports.h"
@@ -34,7 +42,16 @@ namespace {
 // Mbufs per worker: receive rings on both ports, plus bursts in flight and
 // per-lcore mempool caches.
 constexpr unsigned kMbufsPerWorker = 4096;
+// Bounds of --mbufs: at least a few receive rings' worth, at most what fits
+// a 32-bit mempool size with room to spare.
+constexpr uint32_t kMinMbufs = 4096;
+constexpr uint32_t kMaxMbufs = 1u << 24;
 constexpr unsigned kMbufCacheSize = 256;
+
+// How often the stopper thread checks for SIGINT or SIGTERM, and how long
+// calls in flight get to finish once it has seen one.
+constexpr auto kSignalPollInterval = std::chrono::milliseconds(50);
+constexpr auto kShutdownGrace = std::chrono::seconds(2);
 
 std::atomic<bool> g_stop_requested{false};
 
@@ -45,15 +62,18 @@ struct AppArguments {
   std::string outside;
   std::string config_path{kDefaultConfigPath};
   std::string log_level;
+  std::string mbufs;
 };
 
 constexpr char kUsage[] =
     "usage: ztgate-dataplane [EAL arguments] -- --inside PORT --outside PORT "
-    "[--config FILE] [--log-level LEVEL]\n"
+    "[--config FILE] [--log-level LEVEL] [--mbufs COUNT]\n"
     "  --inside PORT     port facing the clients (device name or number)\n"
     "  --outside PORT    port facing the rest of the network\n"
     "  --config FILE     configuration file (default /etc/ztgate/dataplane.yaml)\n"
-    "  --log-level LEVEL trace, debug, info, warn or error (overrides the config)\n";
+    "  --log-level LEVEL trace, debug, info, warn or error (overrides the config)\n"
+    "  --mbufs COUNT     packet buffers in the pool (default 8192 per worker); a\n"
+    "                    net_pcap port with infinite_rx=1 needs one per frame of its file\n";
 
 absl::StatusOr<AppArguments> ParseArguments(int argc, char** argv) {
   AppArguments args;
@@ -64,12 +84,19 @@ absl::StatusOr<AppArguments> ParseArguments(int argc, char** argv) {
     else if (flag == "--outside") target = &args.outside;
     else if (flag == "--config") target = &args.config_path;
     else if (flag == "--log-level") target = &args.log_level;
+    else if (flag == "--mbufs") target = &args.mbufs;
     else return absl::InvalidArgumentError(StrCat("unknown option ", flag));
     if (i + 1 >= argc) return absl::InvalidArgumentError(StrCat(flag, " needs a value"));
     *target = argv[++i];
   }
   if (args.inside.empty() || args.outside.empty()) {
     return absl::InvalidArgumentError("--inside and --outside are required");
+  }
+  uint32_t mbufs = 0;
+  if (!args.mbufs.empty() &&
+      (!ParseDecimal(args.mbufs, &mbufs) || mbufs < kMinMbufs || mbufs > kMaxMbufs)) {
+    return absl::InvalidArgumentError(StrCat("invalid --mbufs \"", args.mbufs, "\": expected ",
+                                             kMinMbufs, "-", kMaxMbufs));
   }
   return args;
 }
@@ -81,10 +108,11 @@ int LaunchWorker(void* arg) {
   return 0;
 }
 
-void PrintCounters(const DataplaneConfig& config, const Forwarder& forwarder,
-                   ForwarderPorts ports) {
+void PrintCounters(const Forwarder& forwarder, const FlowStore& store) {
   ztgate::v1::GetStatsResponse stats;
-  CollectStats(config, forwarder, ports, absl::ZeroDuration(), stats);
+  CollectStats(forwarder, &store, 0, absl::ZeroDuration(), stats);
+  std::printf("flows %lu of %lu, install_rejected_full %lu\n", stats.flows(),
+              stats.flow_capacity(), stats.install_rejected_full());
   for (const auto& port : stats.ports()) {
     std::printf("port %-8s rx %10lu  tx %10lu  rx_missed %lu  tx_failed %lu\n",
                 port.name().c_str(), port.rx_packets(), port.tx_packets(), port.rx_missed(),
@@ -98,7 +126,50 @@ void PrintCounters(const DataplaneConfig& config, const Forwarder& forwarder,
     std::printf("drop %-12s %10lu  %s\n", counter.name().c_str(), counter.value(),
                 counter.description().c_str());
   }
+  for (const auto& counter : stats.audited()) {
+    if (counter.value() == 0) continue;
+    std::printf("audited %-9s %10lu  %s\n", counter.name().c_str(), counter.value(),
+                counter.description().c_str());
+  }
   std::fflush(stdout);
+}
+
+// The table, exception list and sampler the workers read, built before the
+// workers start.
+struct TableParts {
+  QsbrPtr qsbr;
+  std::unique_ptr<AllowTable> table;
+  std::unique_ptr<Exceptions> exceptions;
+  std::unique_ptr<DropSampler> sampler;
+};
+
+absl::StatusOr<TableParts> BuildTableParts(const DataplaneConfig& config, unsigned workers) {
+  TableParts parts;
+  absl::StatusOr<QsbrPtr> qsbr = CreateQsbr(workers);
+  if (!qsbr.ok()) return qsbr.status();
+  parts.qsbr = std::move(*qsbr);
+
+  AllowTable::Options options;
+  options.capacity = config.table_size;
+  options.idle_ticks = static_cast<uint64_t>(absl::ToDoubleSeconds(config.idle_timeout) *
+                                             static_cast<double>(rte_get_tsc_hz()));
+  options.socket_id = static_cast<int>(rte_socket_id());
+  absl::StatusOr<std::unique_ptr<AllowTable>> table =
+      AllowTable::Create(options, parts.qsbr.get());
+  if (!table.ok()) return table.status();
+  parts.table = std::move(*table);
+  spdlog::info("allow table: {} entries, {} MiB, {:.1f} bytes per entry", config.table_size,
+               parts.table->memory_bytes() >> 20,
+               static_cast<double>(parts.table->memory_bytes()) / config.table_size);
+
+  parts.exceptions = std::make_unique<Exceptions>(parts.qsbr.get(), options.socket_id);
+  if (absl::Status status = parts.exceptions->Replace(config.exceptions); !status.ok()) {
+    return status;
+  }
+  absl::StatusOr<std::unique_ptr<DropSampler>> sampler = DropSampler::Create(workers);
+  if (!sampler.ok()) return sampler.status();
+  parts.sampler = std::move(*sampler);
+  return parts;
 }
 
 int RunDataplane(const AppArguments& args, const DataplaneConfig& config) {
@@ -119,7 +190,14 @@ int RunDataplane(const AppArguments& args, const DataplaneConfig& config) {
     spdlog::error("--inside and --outside name the same port {}", *inside);
     return 1;
   }
-  rte_mempool* pool = rte_pktmbuf_pool_create("ztgate_mbufs", kMbufsPerWorker * workers * 2,
+  absl::StatusOr<TableParts> parts = BuildTableParts(config, workers);
+  if (!parts.ok()) {
+    spdlog::error("{}", parts.status().message());
+    return 1;
+  }
+  uint32_t mbufs = kMbufsPerWorker * workers * 2;
+  if (!args.mbufs.empty()) ParseDecimal(args.mbufs, &mbufs);
+  rte_mempool* pool = rte_pktmbuf_pool_create("ztgate_mbufs", mbufs,
                                               kMbufCacheSize, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
                                               static_cast<int>(rte_socket_id()));
   if (pool == nullptr) {
@@ -135,8 +213,14 @@ int RunDataplane(const AppArguments& args, const DataplaneConfig& config) {
     }
   }
 
-  Forwarder forwarder(config, ports, workers);
-  FlowTableService service(config, forwarder, ports);
+  ForwarderShared shared{parts->table.get(), parts->exceptions.get(), parts->qsbr.get(),
+                         parts->sampler.get(), PassPolicyFromConfig(config)};
+  Forwarder forwarder(ports, workers, std::move(shared), config.mode);
+  FlowStore store(*parts->table, [] { return rte_rdtsc(); }, rte_get_tsc_hz());
+  ControlThread control(store, config.sweep_interval);
+  DropHub drop_hub(*parts->sampler);
+  FlowTableService service({&forwarder, &store, &control, parts->exceptions.get(), &drop_hub,
+                            rte_get_tsc_hz(), static_cast<uint32_t>(config.exceptions.size())});
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   if (absl::Status status = AddGrpcListeners(config.api, builder); !status.ok()) {
@@ -160,15 +244,24 @@ int RunDataplane(const AppArguments& args, const DataplaneConfig& config) {
   spdlog::info("ready: bridging {} (inside) and {} (outside) with {} worker(s), API on {}",
                PortName(ports.inside), PortName(ports.outside), workers, config.api.unix_socket);
 
-  while (!g_stop_requested.load()) rte_delay_us_sleep(100 * 1000);
+  // The main lcore runs the control thread. The stopper thread waits for a
+  // signal and shuts the API down before it stops the control thread, so
+  // calls in flight still reach it.
+  std::thread stopper([&] {
+    while (!g_stop_requested.load()) std::this_thread::sleep_for(kSignalPollInterval);
+    spdlog::info("stopping");
+    ztgate::NotifyStopping();
+    server->GetHealthCheckService()->SetServingStatus(false);
+    service.Shutdown();
+    server->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
+    control.Stop();
+  });
+  control.Run();
+  stopper.join();
 
-  spdlog::info("stopping");
-  ztgate::NotifyStopping();
-  server->GetHealthCheckService()->SetServingStatus(false);
   forwarder.Stop();
   rte_eal_mp_wait_lcore();
-  server->Shutdown();
-  PrintCounters(config, forwarder, ports);
+  PrintCounters(forwarder, store);
   for (uint16_t port : {ports.inside, ports.outside}) StopPort(port);
   return 0;
 }

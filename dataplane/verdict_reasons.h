@@ -15,8 +15,10 @@ namespace ztgate::dataplane {
   X(kNoFlow, "no_flow", "no allow-table entry or exception for the address pair")     \
   X(kMalformed, "malformed", "truncated or invalid Ethernet, IP or transport header") \
   X(kEthertype, "ethertype", "ethertype not allowed by the config")                    \
-  X(kFragment, "fragment", "non-first IPv4 fragment or IPv6 fragment without a flow")  \
+  X(kFragment, "fragment", "non-first IPv4 or IPv6 fragment without an allowed pair")  \
   X(kIcmpError, "icmp_error", "ICMP error whose embedded header is not an allowed pair") \
+  X(kSourceRoute, "source_route", "IPv4 source route option or IPv6 routing header with segments left") \
+  X(kExpired, "expired", "allow-table entry past its deadline and idle timeout")        \
   X(kTxFailed, "tx_failed", "the output port's transmit queue was full")
 
 #define ZTGATE_PASS_REASONS(X)                                        \

@@ -3,6 +3,7 @@
 
 #include "common/parse_number.h"
 #include "common/str_cat.h"
+#include "resolver/policy/pattern.h"
 
 namespace ztgate::resolver {
 namespace {
@@ -15,6 +16,59 @@ absl::Status Assign(absl::StatusOr<std::optional<T>> value, U& target) {
   return absl::OkStatus();
 }
 
+// Reads an optional integer in [min, max] into a uint32_t.
+absl::Status AssignCount(YamlMap& map, std::string_view key, int64_t min, int64_t max,
+                         uint32_t& target) {
+  absl::StatusOr<std::optional<int64_t>> value = map.Integer(key, min, max);
+  if (!value.ok()) return value.status();
+  if (*value) target = static_cast<uint32_t>(**value);
+  return absl::OkStatus();
+}
+
+// A duration that must be positive, such as a timeout.
+absl::Status AssignPositiveDuration(YamlMap& map, std::string_view key, absl::Duration& target) {
+  absl::Duration value = target;
+  if (absl::Status s = Assign(map.Duration(key), value); !s.ok()) return s;
+  if (value <= absl::ZeroDuration()) return map.ErrorAt(key, "must be greater than zero");
+  target = value;
+  return absl::OkStatus();
+}
+
+absl::Status ReadListenerLimits(YamlMap& listen, DotListenerLimits& limits) {
+  if (absl::Status s = AssignPositiveDuration(listen, "idle_timeout", limits.idle_timeout);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = AssignCount(listen, "max_connections", 1, 1000000, limits.max_connections);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = AssignCount(listen, "max_connections_per_client", 1, 1000000,
+                                   limits.max_connections_per_client);
+      !s.ok()) {
+    return s;
+  }
+  // 65535: the DNS message ID space of one connection.
+  if (absl::Status s = AssignCount(listen, "max_queries_per_connection", 1, 65535,
+                                   limits.max_queries_per_connection);
+      !s.ok()) {
+    return s;
+  }
+  return listen.Finish();
+}
+
+absl::Status ReadUpstreamPool(YamlMap& map, UpstreamPoolConfig& pool) {
+  if (absl::Status s = AssignCount(map, "attempts", 1, 16, pool.attempts); !s.ok()) return s;
+  if (absl::Status s = AssignCount(map, "max_failures", 1, 1000, pool.max_failures); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = AssignPositiveDuration(map, "down_time", pool.down_time); !s.ok()) return s;
+  if (absl::Status s = AssignPositiveDuration(map, "max_backoff", pool.max_backoff); !s.ok()) {
+    return s;
+  }
+  return map.Finish();
+}
+
 absl::Status ReadListen(YamlMap& listen, ResolverConfig& config) {
   std::vector<std::string> dot;
   if (absl::Status s = Assign(listen.StringList("dot"), dot); !s.ok()) return s;
@@ -23,7 +77,7 @@ absl::Status ReadListen(YamlMap& listen, ResolverConfig& config) {
     if (!endpoint.ok()) return listen.ErrorAt("dot", ToStd(endpoint.status().message()));
     config.dot_listeners.push_back(*endpoint);
   }
-  return listen.Finish();
+  return ReadListenerLimits(listen, config.dot_limits);
 }
 
 absl::Status ReadTls(YamlMap& tls, ServerTlsConfig& config) {
@@ -56,7 +110,12 @@ absl::StatusOr<UpstreamConfig> ReadUpstream(YamlMap& map) {
   if (absl::Status s = Assign(map.String("tls_name"), upstream.tls_name); !s.ok()) return s;
   if (absl::Status s = Assign(map.String("ca_file"), upstream.ca_file); !s.ok()) return s;
   if (absl::Status s = Assign(map.StringList("spki_pins"), upstream.spki_pins); !s.ok()) return s;
-  if (absl::Status s = Assign(map.Duration("timeout"), upstream.timeout); !s.ok()) return s;
+  if (absl::Status s = AssignPositiveDuration(map, "timeout", upstream.timeout); !s.ok()) return s;
+  // Each connection pipelines up to 60000 queries (one per free DNS ID), so
+  // a few connections per upstream suffice.
+  if (absl::Status s = AssignCount(map, "connections", 1, 64, upstream.connections); !s.ok()) {
+    return s;
+  }
   // RFC 7858 section 4: an upstream is authenticated by name or by pin;
   // an upstream with neither would be an unauthenticated resolver.
   if (upstream.tls_name.empty() && upstream.spki_pins.empty()) {
@@ -72,6 +131,30 @@ absl::StatusOr<PolicyMode> ParseMode(YamlMap& map) {
   if (text == "enforce") return PolicyMode::kEnforce;
   if (text == "audit") return PolicyMode::kAudit;
   return map.ErrorAt("mode", StrCat("invalid mode \"", text, "\": expected enforce or audit"));
+}
+
+// Reads a list of name patterns, checking each (IDNA conversion included)
+// so that an invalid pattern fails loading with its own line.
+absl::Status ReadPatterns(YamlMap& map, std::string_view key, std::vector<std::string>& patterns,
+                          std::vector<int>& lines) {
+  if (absl::Status s = Assign(map.StringList(key), patterns); !s.ok()) return s;
+  for (size_t i = 0; i < patterns.size(); ++i) {
+    absl::StatusOr<policy::Pattern> pattern = policy::ParsePattern(patterns[i]);
+    if (!pattern.ok()) return map.ErrorAtItem(key, i, ToStd(pattern.status().message()));
+    lines.push_back(map.ItemLine(key, i));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<CnameRule> ParseCnameRule(YamlMap& map) {
+  std::string text;
+  if (absl::Status s = Assign(map.String("cname_rule"), text); !s.ok()) return s;
+  if (text == "query_name") return CnameRule::kQueryName;
+  if (text == "no_denied_target") return CnameRule::kNoDeniedTarget;
+  if (text == "every_name") return CnameRule::kEveryName;
+  return map.ErrorAt("cname_rule",
+                     StrCat("invalid rule \"", text,
+                            "\": expected query_name, no_denied_target or every_name"));
 }
 
 absl::StatusOr<GroupConfig> ReadGroup(YamlMap& map, bool is_default) {
@@ -90,8 +173,12 @@ absl::StatusOr<GroupConfig> ReadGroup(YamlMap& map, bool is_default) {
     group.clients.push_back(*prefix);
   }
   if (absl::Status s = Assign(map.StringList("identities"), group.identities); !s.ok()) return s;
-  if (absl::Status s = Assign(map.StringList("allow"), group.allow); !s.ok()) return s;
-  if (absl::Status s = Assign(map.StringList("deny"), group.deny); !s.ok()) return s;
+  if (absl::Status s = ReadPatterns(map, "allow", group.allow, group.allow_lines); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = ReadPatterns(map, "deny", group.deny, group.deny_lines); !s.ok()) {
+    return s;
+  }
   if (map.Has("mode")) {
     absl::StatusOr<PolicyMode> mode = ParseMode(map);
     if (!mode.ok()) return mode.status();
@@ -99,6 +186,22 @@ absl::StatusOr<GroupConfig> ReadGroup(YamlMap& map, bool is_default) {
   }
   if (absl::Status s = map.Finish(); !s.ok()) return s;
   return group;
+}
+
+// The cache's byte bound and TTL caps, besides max_entries.
+absl::Status ReadCacheLimits(YamlMap& cache, ResolverConfig& config) {
+  int64_t bytes = static_cast<int64_t>(config.cache_max_bytes);
+  // 1 TiB: far above any real cache, but keeps the product with a shard
+  // count inside 64 bits.
+  if (absl::Status s = Assign(cache.Integer("max_bytes", 4096, int64_t{1} << 40), bytes);
+      !s.ok()) {
+    return s;
+  }
+  config.cache_max_bytes = static_cast<uint64_t>(bytes);
+  if (absl::Status s = AssignPositiveDuration(cache, "max_ttl", config.cache_max_ttl); !s.ok()) {
+    return s;
+  }
+  return AssignPositiveDuration(cache, "max_negative_ttl", config.cache_max_negative_ttl);
 }
 
 absl::Status ReadPolicy(YamlMap& map, PolicyConfig& policy) {
@@ -116,6 +219,12 @@ absl::Status ReadPolicy(YamlMap& map, PolicyConfig& policy) {
   } else {
     return map.ErrorAt("denied_rcode", StrCat("invalid rcode \"", rcode,
                                                     "\": expected refused or nxdomain"));
+  }
+
+  if (map.Has("cname_rule")) {
+    absl::StatusOr<CnameRule> rule = ParseCnameRule(map);
+    if (!rule.ok()) return rule.status();
+    policy.cname_rule = *rule;
   }
 
   std::vector<YamlMap> groups;
@@ -206,6 +315,14 @@ absl::Status ReadResolverConfig(YamlMap& root, ResolverConfig& config) {
     config.upstreams.push_back(std::move(*upstream));
   }
 
+  auto upstream_pool = root.Map("upstream_pool");
+  if (!upstream_pool.ok()) return upstream_pool.status();
+  if (*upstream_pool) {
+    if (absl::Status s = ReadUpstreamPool(**upstream_pool, config.upstream_pool); !s.ok()) {
+      return s;
+    }
+  }
+
   auto cache = root.Map("cache");
   if (!cache.ok()) return cache.status();
   if (*cache) {
@@ -215,6 +332,7 @@ absl::Status ReadResolverConfig(YamlMap& root, ResolverConfig& config) {
       return s;
     }
     config.cache_max_entries = static_cast<uint32_t>(entries);
+    if (absl::Status s = ReadCacheLimits(**cache, config); !s.ok()) return s;
     if (absl::Status s = (*cache)->Finish(); !s.ok()) return s;
   }
 

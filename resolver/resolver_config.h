@@ -4,6 +4,10 @@
 //
 //   listen:
 //     dot: ["192.0.2.53:853", "[2001:db8::53]:853"]
+//     idle_timeout: 30s                 # close a connection idle this long
+//     max_connections: 10000            # in total; more are rejected
+//     max_connections_per_client: 64    # per client address
+//     max_queries_per_connection: 128   # in flight; reading pauses beyond
 //   tls:
 //     certificate: /etc/ztgate/tls/server.crt
 //     key: /etc/ztgate/tls/server.key
@@ -14,16 +18,27 @@
 //       tls_name: resolver.example               # verified against ca_file
 //       ca_file: /etc/ztgate/tls/upstream-ca.crt
 //       spki_pins: []                            # base64 SHA-256 (RFC 7858)
+//       timeout: 2s                              # per query and attempt
+//       connections: 2                           # persistent TLS connections
+//   upstream_pool:
+//     attempts: 3            # upstreams tried per query, in turn
+//     max_failures: 3        # consecutive failures that mark an upstream down
+//     down_time: 5s          # then one probe query may try it again
+//     max_backoff: 10s       # reconnect backoff doubles from 100ms up to this
 //   cache:
 //     max_entries: 100000
+//     max_bytes: 67108864             # octets of stored answers, estimated
+//     max_ttl: 24h                    # longest time an answer is served
+//     max_negative_ttl: 1h            # same for NXDOMAIN and NODATA
 //   policy:
 //     mode: enforce                   # or audit
 //     denied_rcode: refused           # or nxdomain
+//     cname_rule: query_name          # or no_denied_target, every_name
 //     groups:
 //       - name: engineering
 //         clients: [198.18.1.0/24]
 //         identities: ["spiffe://example.org/laptop-a"]
-//         allow: ["*.corp.example", "updates.vendor.example"]
+//         allow: ["*.corp.example", "updates.vendor.example"]  # Unicode allowed
 //         deny: []
 //     default_group: {name: default, allow: []}
 #ifndef ZTGATE_RESOLVER_RESOLVER_CONFIG_H_
@@ -62,10 +77,34 @@ struct UpstreamConfig {
   std::string ca_file;   // Empty: the system CA store.
   std::vector<std::string> spki_pins;  // Base64 SHA-256 of the SPKI.
   absl::Duration timeout = absl::Seconds(2);
+  uint32_t connections = 2;  // Persistent TLS connections to this upstream.
+};
+
+// Limits of the client-facing DoT listeners.
+struct DotListenerLimits {
+  absl::Duration idle_timeout = absl::Seconds(30);
+  uint32_t max_connections = 10000;
+  uint32_t max_connections_per_client = 64;
+  uint32_t max_queries_per_connection = 128;
+};
+
+// Retry and health-tracking settings of the upstream pool.
+struct UpstreamPoolConfig {
+  uint32_t attempts = 3;
+  uint32_t max_failures = 3;
+  absl::Duration down_time = absl::Seconds(5);
+  absl::Duration max_backoff = absl::Seconds(10);
 };
 
 enum class PolicyMode { kEnforce, kAudit };
 enum class DeniedRcode { kRefused, kNxdomain };
+// How the names an answer's CNAME/DNAME chain leads to are judged; the same
+// rule applies to cached and fresh answers (resolver/policy/policy.h).
+enum class CnameRule {
+  kQueryName,       // The query name alone decides (the default).
+  kNoDeniedTarget,  // The query name decides, and no chain name may be denied.
+  kEveryName,       // Every name of the chain must be allowed.
+};
 
 struct GroupConfig {
   std::string name;
@@ -73,6 +112,10 @@ struct GroupConfig {
   std::vector<std::string> identities;
   std::vector<std::string> allow;
   std::vector<std::string> deny;
+  // Line of each allow and deny pattern in the file; empty when the group
+  // was not read from YAML.
+  std::vector<int> allow_lines;
+  std::vector<int> deny_lines;
   std::optional<PolicyMode> mode;  // Unset: the global mode.
   int line = 0;  // Where the group starts, for later error messages.
 };
@@ -80,15 +123,21 @@ struct GroupConfig {
 struct PolicyConfig {
   PolicyMode mode = PolicyMode::kEnforce;
   DeniedRcode denied_rcode = DeniedRcode::kRefused;
+  CnameRule cname_rule = CnameRule::kQueryName;
   std::vector<GroupConfig> groups;
   std::optional<GroupConfig> default_group;
 };
 
 struct ResolverConfig {
   std::vector<Endpoint> dot_listeners;
+  DotListenerLimits dot_limits;
   ServerTlsConfig tls;
   std::vector<UpstreamConfig> upstreams;
+  UpstreamPoolConfig upstream_pool;
   uint32_t cache_max_entries = 100000;
+  uint64_t cache_max_bytes = uint64_t{64} << 20;
+  absl::Duration cache_max_ttl = absl::Hours(24);
+  absl::Duration cache_max_negative_ttl = absl::Hours(1);
   PolicyConfig policy;
 };
 

@@ -47,7 +47,7 @@ class PolicyApiTest : public ::testing::Test {
     ASSERT_TRUE(config.ok()) << config.status();
     config_ = *config;
 
-    service_ = std::make_unique<PolicyService>(config_);
+    service_ = std::make_unique<PolicyService>(config_, nullptr);
     grpc::EnableDefaultHealthCheckService(true);
     grpc::ServerBuilder builder;
     ASSERT_TRUE(AddGrpcListeners(config_.api, builder).ok());

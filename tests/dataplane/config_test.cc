@@ -54,6 +54,20 @@ log_level: debug
   EXPECT_EQ(config->log_level, "debug");
 }
 
+TEST(DataplaneConfigTest, IcmpErrorsPassUnlessTurnedOff) {
+  absl::StatusOr<DataplaneConfig> defaults = ParseDataplaneConfig("", "empty.yaml");
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_TRUE(defaults->pass_icmp_errors);
+  absl::StatusOr<DataplaneConfig> off =
+      ParseDataplaneConfig("pass:\n  icmp_errors: false\n", "off.yaml");
+  ASSERT_TRUE(off.ok()) << off.status();
+  EXPECT_FALSE(off->pass_icmp_errors);
+  absl::StatusOr<DataplaneConfig> bad =
+      ParseDataplaneConfig("pass:\n  icmp_errors: maybe\n", "bad.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("bad.yaml:2: pass.icmp_errors"));
+}
+
 struct BadConfigCase {
   const char* text;
   const char* expected_error;

@@ -3,6 +3,8 @@
 // writes to another, so the test injects frames and collects the output.
 #include "dataplane/forwarder.h"
 
+#include <arpa/inet.h>
+#include <rte_cycles.h>
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_ether.h>
@@ -17,8 +19,10 @@
 
 #include <gtest/gtest.h>
 
+#include "dataplane/flow_store.h"
 #include "dataplane/ports.h"
 #include "tests/dataplane/eal_environment.h"
+#include "tests/dataplane/frame_builder.h"
 
 namespace ztgate::dataplane {
 namespace {
@@ -74,6 +78,7 @@ std::vector<rte_mbuf*> Collect(rte_ring* ring, unsigned expected) {
 
 uint64_t CountVerdicts(const WorkerCounters& counters) {
   uint64_t total = 0;
+  for (const SingleWriterCounter& counter : counters.audited) total += counter.Read();
   for (const SingleWriterCounter& counter : counters.drops) total += counter.Read();
   for (const SingleWriterCounter& counter : counters.passes) total += counter.Read();
   return total;
@@ -141,39 +146,90 @@ TEST_F(ForwarderTest, NullVdevReceivesAndTransmits) {
   StopPort(*port);
 }
 
+// A Forwarder with its own allow table and exception list, run on the
+// first worker lcore until the object is destroyed.
+class RunningForwarder {
+ public:
+  RunningForwarder(ForwarderPorts ports, const DataplaneConfig& config) {
+    qsbr_ = std::move(*CreateQsbr(1));
+    AllowTable::Options options;
+    options.name = "fwd_test_flows_" + std::to_string(next_id_++);
+    options.capacity = 1024;
+    options.idle_ticks = rte_get_tsc_hz() * 60;
+    table_ = std::move(*AllowTable::Create(options, qsbr_.get()));
+    exceptions_ = std::make_unique<Exceptions>(qsbr_.get(), 0);
+    EXPECT_TRUE(exceptions_->Replace(config.exceptions).ok());
+    sampler_ = std::move(*DropSampler::Create(1));
+    forwarder_ = std::make_unique<Forwarder>(
+        ports, 1,
+        ForwarderShared{table_.get(), exceptions_.get(), qsbr_.get(), sampler_.get(),
+                        PassPolicyFromConfig(config)},
+        config.mode);
+    store_ = std::make_unique<FlowStore>(*table_, [] { return rte_rdtsc(); }, rte_get_tsc_hz());
+    worker_ = rte_get_next_lcore(-1, 1, 0);
+    EXPECT_LT(worker_, RTE_MAX_LCORE) << "the EAL needs a worker lcore";
+    EXPECT_EQ(rte_eal_remote_launch(
+                  [](void* arg) {
+                    static_cast<Forwarder*>(arg)->Run(0);
+                    return 0;
+                  },
+                  forwarder_.get(), worker_),
+              0);
+  }
+  ~RunningForwarder() {
+    forwarder_->Stop();
+    rte_eal_wait_lcore(worker_);
+  }
+
+  const WorkerCounters& counters() const { return forwarder_->counters()[0]; }
+  FlowStore& store() { return *store_; }
+
+ private:
+  static inline int next_id_ = 0;
+  QsbrPtr qsbr_;
+  std::unique_ptr<AllowTable> table_;
+  std::unique_ptr<Exceptions> exceptions_;
+  std::unique_ptr<DropSampler> sampler_;
+  std::unique_ptr<Forwarder> forwarder_;
+  std::unique_ptr<FlowStore> store_;
+  unsigned worker_ = 0;
+};
+
+rte_mbuf* MakeFrameFrom(rte_mempool* pool, const testing::Bytes& bytes) {
+  rte_mbuf* mbuf = rte_pktmbuf_alloc(pool);
+  char* data = rte_pktmbuf_append(mbuf, static_cast<uint16_t>(bytes.size()));
+  std::memcpy(data, bytes.data(), bytes.size());
+  return mbuf;
+}
+
+std::string Raw4(const char* text) {
+  std::string bytes(4, '\0');
+  inet_pton(AF_INET, text, bytes.data());
+  return bytes;
+}
+
 TEST_F(ForwarderTest, ArpPassesAndIpIsDeniedWithoutFlows) {
   DataplaneConfig config;
-  Forwarder forwarder(config, {inside_.port, outside_.port}, 1);
-  const unsigned worker = rte_get_next_lcore(-1, 1, 0);
-  ASSERT_LT(worker, RTE_MAX_LCORE) << "the EAL needs a worker lcore";
-  ASSERT_EQ(rte_eal_remote_launch(
-                [](void* arg) {
-                  static_cast<Forwarder*>(arg)->Run(0);
-                  return 0;
-                },
-                &forwarder, worker),
-            0);
+  RunningForwarder running({inside_.port, outside_.port}, config);
 
   rte_mbuf* frames[] = {
       MakeFrame(pool_, RTE_ETHER_TYPE_ARP, 60),
-      MakeFrame(pool_, RTE_ETHER_TYPE_IPV4, 60),
-      MakeFrame(pool_, RTE_ETHER_TYPE_IPV6, 80),
+      MakeFrameFrom(pool_, testing::Ipv4Frame("198.18.0.1", "203.0.113.7", testing::Udp(1, 2))),
+      MakeFrameFrom(pool_, testing::Ipv6Frame("2001:db8::1", "2001:db8:1::7", testing::Tcp(1, 2))),
       MakeFrame(pool_, 0x88cc, 60),  // LLDP: not configured to pass.
       MakeFrame(pool_, RTE_ETHER_TYPE_ARP, 10),  // Shorter than an Ethernet header.
   };
   ASSERT_EQ(rte_ring_enqueue_bulk(inside_.rx, reinterpret_cast<void**>(frames), 5, nullptr), 5u);
 
   std::vector<rte_mbuf*> out = Collect(outside_.tx, 1);
-  ASSERT_TRUE(WaitForVerdicts(forwarder.counters()[0], 5)) << "the worker classified too few frames";
-  forwarder.Stop();
-  rte_eal_wait_lcore(worker);
+  ASSERT_TRUE(WaitForVerdicts(running.counters(), 5)) << "the worker classified too few frames";
 
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(EthertypeOf(out[0]), RTE_ETHER_TYPE_ARP);
   EXPECT_EQ(rte_ring_count(inside_.tx), 0u) << "nothing may be sent back to the inside";
   for (rte_mbuf* mbuf : out) rte_pktmbuf_free(mbuf);
 
-  const WorkerCounters& counters = forwarder.counters()[0];
+  const WorkerCounters& counters = running.counters();
   EXPECT_EQ(counters.passes[static_cast<size_t>(PassReason::kArp)].Read(), 1u);
   EXPECT_EQ(counters.drops[static_cast<size_t>(DropReason::kNoFlow)].Read(), 2u);
   EXPECT_EQ(counters.drops[static_cast<size_t>(DropReason::kEthertype)].Read(), 1u);
@@ -183,26 +239,59 @@ TEST_F(ForwarderTest, ArpPassesAndIpIsDeniedWithoutFlows) {
 TEST_F(ForwarderTest, ConfiguredEthertypePasses) {
   DataplaneConfig config;
   config.pass_ethertypes = {0x88cc};
-  Forwarder forwarder(config, {inside_.port, outside_.port}, 1);
-  const unsigned worker = rte_get_next_lcore(-1, 1, 0);
-  ASSERT_EQ(rte_eal_remote_launch(
-                [](void* arg) {
-                  static_cast<Forwarder*>(arg)->Run(0);
-                  return 0;
-                },
-                &forwarder, worker),
-            0);
+  RunningForwarder running({inside_.port, outside_.port}, config);
   rte_mbuf* frame = MakeFrame(pool_, 0x88cc, 60);
   ASSERT_EQ(rte_ring_enqueue(outside_.rx, frame), 0);
   std::vector<rte_mbuf*> out = Collect(inside_.tx, 1);
-  forwarder.Stop();
-  rte_eal_wait_lcore(worker);
 
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(EthertypeOf(out[0]), 0x88cc);
   rte_pktmbuf_free(out[0]);
-  EXPECT_EQ(forwarder.counters()[0].passes[static_cast<size_t>(PassReason::kEthertype)].Read(),
-            1u);
+  EXPECT_EQ(running.counters().passes[static_cast<size_t>(PassReason::kEthertype)].Read(), 1u);
+}
+
+TEST_F(ForwarderTest, InstalledPairPassesBothWays) {
+  DataplaneConfig config;
+  RunningForwarder running({inside_.port, outside_.port}, config);
+  ztgate::v1::InstallFlowsRequest request;
+  ztgate::v1::Flow* flow = request.add_flows();
+  flow->set_client(Raw4("198.18.0.1"));
+  flow->set_destination(Raw4("203.0.113.7"));
+  flow->mutable_lifetime()->set_seconds(60);
+  ASSERT_EQ(running.store().Install(request).installed(), 1u);
+
+  rte_mbuf* request_frame =
+      MakeFrameFrom(pool_, testing::Ipv4Frame("198.18.0.1", "203.0.113.7", testing::Tcp(40000, 443)));
+  rte_mbuf* reply_frame =
+      MakeFrameFrom(pool_, testing::Ipv4Frame("203.0.113.7", "198.18.0.1", testing::Tcp(443, 40000)));
+  rte_mbuf* stranger =
+      MakeFrameFrom(pool_, testing::Ipv4Frame("203.0.113.8", "198.18.0.1", testing::Tcp(443, 40000)));
+  ASSERT_EQ(rte_ring_enqueue(inside_.rx, request_frame), 0);
+  ASSERT_EQ(rte_ring_enqueue(outside_.rx, reply_frame), 0);
+  ASSERT_EQ(rte_ring_enqueue(outside_.rx, stranger), 0);
+  std::vector<rte_mbuf*> out = Collect(outside_.tx, 1);
+  std::vector<rte_mbuf*> in = Collect(inside_.tx, 1);
+  ASSERT_TRUE(WaitForVerdicts(running.counters(), 3));
+  EXPECT_EQ(out.size(), 1u);
+  EXPECT_EQ(in.size(), 1u);
+  for (rte_mbuf* mbuf : out) rte_pktmbuf_free(mbuf);
+  for (rte_mbuf* mbuf : in) rte_pktmbuf_free(mbuf);
+  EXPECT_EQ(running.counters().passes[static_cast<size_t>(PassReason::kFlow)].Read(), 2u);
+  EXPECT_EQ(running.counters().drops[static_cast<size_t>(DropReason::kNoFlow)].Read(), 1u);
+}
+
+TEST_F(ForwarderTest, AuditModeForwardsWouldBeDrops) {
+  DataplaneConfig config;
+  config.mode = EnforcementMode::kAudit;
+  RunningForwarder running({inside_.port, outside_.port}, config);
+  rte_mbuf* frame =
+      MakeFrameFrom(pool_, testing::Ipv4Frame("198.18.0.1", "203.0.113.9", testing::Udp(1, 2)));
+  ASSERT_EQ(rte_ring_enqueue(inside_.rx, frame), 0);
+  std::vector<rte_mbuf*> out = Collect(outside_.tx, 1);
+  ASSERT_EQ(out.size(), 1u);
+  rte_pktmbuf_free(out[0]);
+  EXPECT_EQ(running.counters().audited[static_cast<size_t>(DropReason::kNoFlow)].Read(), 1u);
+  EXPECT_EQ(running.counters().drops[static_cast<size_t>(DropReason::kNoFlow)].Read(), 0u);
 }
 
 }  // namespace

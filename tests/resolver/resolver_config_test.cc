@@ -105,6 +105,75 @@ TEST(ResolverConfigTest, DuplicateGroupName) {
   EXPECT_THAT(config.status().message(), HasSubstr("duplicate group name \"client-a\""));
 }
 
+constexpr char kTransportConfig[] = R"(
+listen:
+  dot: ["127.0.0.1:8853"]
+  idle_timeout: 10s
+  max_connections: 100
+  max_connections_per_client: 5
+  max_queries_per_connection: 32
+tls: {certificate: a, key: b}
+upstreams:
+  - address: 127.0.0.1:9853
+    tls_name: resolver.lab
+    connections: 4
+upstream_pool:
+  attempts: 2
+  max_failures: 5
+  down_time: 1s
+  max_backoff: 2s
+)";
+
+TEST(ResolverConfigTest, ReadsTransportKeys) {
+  absl::StatusOr<ResolverConfig> config = Parse(kTransportConfig);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->dot_limits.idle_timeout, absl::Seconds(10));
+  EXPECT_EQ(config->dot_limits.max_connections, 100u);
+  EXPECT_EQ(config->dot_limits.max_connections_per_client, 5u);
+  EXPECT_EQ(config->dot_limits.max_queries_per_connection, 32u);
+  EXPECT_EQ(config->upstreams[0].connections, 4u);
+  EXPECT_EQ(config->upstream_pool.attempts, 2u);
+  EXPECT_EQ(config->upstream_pool.max_failures, 5u);
+  EXPECT_EQ(config->upstream_pool.down_time, absl::Seconds(1));
+  EXPECT_EQ(config->upstream_pool.max_backoff, absl::Seconds(2));
+}
+
+TEST(ResolverConfigTest, TransportDefaults) {
+  absl::StatusOr<ResolverConfig> config = Parse(kValidConfig);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->dot_limits.idle_timeout, absl::Seconds(30));
+  EXPECT_EQ(config->dot_limits.max_connections, 10000u);
+  EXPECT_EQ(config->dot_limits.max_connections_per_client, 64u);
+  EXPECT_EQ(config->dot_limits.max_queries_per_connection, 128u);
+  EXPECT_EQ(config->upstreams[0].connections, 2u);
+  EXPECT_EQ(config->upstream_pool.attempts, 3u);
+}
+
+TEST(ResolverConfigTest, InvalidTransportValuesNameKeyAndLine) {
+  struct Case {
+    std::string from;
+    std::string to;
+    std::string expected;
+  };
+  const Case cases[] = {
+      {"max_queries_per_connection: 32", "max_queries_per_connection: 0",
+       "control.yaml:7: listen.max_queries_per_connection"},
+      {"idle_timeout: 10s", "idle_timeout: 0s", "control.yaml:4: listen.idle_timeout: must be"},
+      {"idle_timeout: 10s", "idle_timeout: 10", "control.yaml:4: listen.idle_timeout"},
+      {"connections: 4", "connections: 65", "control.yaml:12: upstreams[0].connections"},
+      {"attempts: 2", "attempts: 0", "control.yaml:14: upstream_pool.attempts"},
+      {"down_time: 1s", "down_tme: 1s", "control.yaml:16: upstream_pool.down_tme: unknown key"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.to);
+    std::string text = kTransportConfig;
+    text.replace(text.find(c.from), c.from.size(), c.to);
+    absl::StatusOr<ResolverConfig> config = Parse(text);
+    ASSERT_FALSE(config.ok());
+    EXPECT_THAT(std::string(config.status().message()), HasSubstr(c.expected));
+  }
+}
+
 TEST(EndpointTest, ParsesBothFamilies) {
   absl::StatusOr<Endpoint> v4 = ParseEndpoint("192.0.2.53:853");
   ASSERT_TRUE(v4.ok());

@@ -1,0 +1,119 @@
+// ztgate-control's components; see control_daemon.h.
+#include "controlplane/control_daemon.h"
+
+#include <thread>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <spdlog/spdlog.h>
+
+#include "common/grpc_listener.h"
+#include "common/readiness.h"
+#include "common/str_cat.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace ztgate::controlplane {
+
+absl::Status ControlDaemon::Start() {
+  const resolver::ResolverConfig& dns = config_.resolver;
+  absl::StatusOr<std::shared_ptr<const resolver::policy::Policy>> policy =
+      resolver::policy::Policy::Create(dns.policy);
+  if (!policy.ok()) return policy.status();
+  policy_ = std::make_unique<resolver::policy::PolicyHolder>(*policy);
+
+  resolver::cache::CacheOptions cache_options;
+  cache_options.max_entries = dns.cache_max_entries;
+  cache_options.max_bytes = dns.cache_max_bytes;
+  cache_options.max_ttl = dns.cache_max_ttl;
+  cache_options.max_negative_ttl = dns.cache_max_negative_ttl;
+  cache_ = std::make_unique<resolver::cache::DnsCache>(cache_options,
+                                                       resolver::cache::SystemClock::Get());
+
+  io_pool_ = std::make_unique<resolver::transport::IoContextPool>();
+  io_pool_->Start();
+  started_ = true;
+  auto upstreams = resolver::transport::UpstreamPool::Create(dns.upstreams, dns.upstream_pool,
+                                                             io_pool_.get());
+  if (!upstreams.ok()) return upstreams.status();
+  upstreams_ = *upstreams;
+
+  installer_ = std::make_unique<FlowInstaller>(config_.dataplanes, config_.install);
+  if (absl::Status status = installer_->Start(); !status.ok()) return status;
+
+  PipelineOptions options;
+  options.lifetime_floor = config_.install.lifetime_floor;
+  options.grace = config_.install.grace;
+  options.hints = config_.install.strip_hints ? HintMode::kStrip : HintMode::kInstall;
+  pipeline_ = std::make_unique<QueryPipeline>(options, policy_.get(), cache_.get(), upstreams_,
+                                              installer_.get(), nullptr);
+
+  resolver::transport::DotServerOptions dot;
+  dot.listeners = dns.dot_listeners;
+  dot.tls = dns.tls;
+  dot.limits = dns.dot_limits;
+  auto server = resolver::transport::DotServer::Create(dot, pipeline_.get(), io_pool_.get());
+  if (!server.ok()) return server.status();
+  dot_server_ = std::move(*server);
+  if (absl::Status status = dot_server_->Start(); !status.ok()) return status;
+  return StartApi();
+}
+
+absl::Status ControlDaemon::StartApi() {
+  policy_service_ = std::make_unique<PolicyService>(
+      config_, [this](ztgate::v1::GetControlStatsResponse& response) { FillStats(response); });
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  if (absl::Status status = AddGrpcListeners(config_.api, builder); !status.ok()) return status;
+  builder.RegisterService(policy_service_.get());
+  api_server_ = builder.BuildAndStart();
+  if (api_server_ == nullptr) {
+    return absl::UnavailableError(
+        StrCat("cannot start the API server on ", config_.api.unix_socket));
+  }
+  // NOT_SERVING until the dataplanes are synced.
+  api_server_->GetHealthCheckService()->SetServingStatus(false);
+  return RestrictUnixSocket(config_.api);
+}
+
+bool ControlDaemon::WaitDataplanesAndServe(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!installer_->AllSynced()) {
+    if (absl::Now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  api_server_->GetHealthCheckService()->SetServingStatus(true);
+  NotifyReady();
+  return true;
+}
+
+void ControlDaemon::Stop() {
+  if (!started_) return;
+  started_ = false;
+  if (api_server_) api_server_->Shutdown();
+  if (dot_server_) dot_server_->Stop();
+  if (installer_) installer_->Stop();
+  if (upstreams_) upstreams_->Stop();
+  io_pool_->Stop();
+}
+
+absl::Status ControlDaemon::ReloadTls() { return dot_server_->ReloadTls(); }
+
+std::vector<asio::ip::tcp::endpoint> ControlDaemon::dot_endpoints() const {
+  return dot_server_->local_endpoints();
+}
+
+void ControlDaemon::FillStats(ztgate::v1::GetControlStatsResponse& response) const {
+  for (size_t i = 0; i < kDecisionVerdictCount; ++i) {
+    const auto verdict = static_cast<DecisionVerdict>(i);
+    (*response.mutable_decisions())[std::string(VerdictLabel(verdict))] = pipeline_->count(verdict);
+  }
+  const resolver::cache::CacheStats cache = cache_->stats();
+  response.set_cache_hits(cache.hits);
+  response.set_cache_misses(cache.misses);
+  for (const ztgate::v1::DataplaneStatus& status : installer_->Status()) {
+    *response.add_dataplanes() = status;
+  }
+}
+
+}  // namespace ztgate::controlplane

@@ -1,0 +1,262 @@
+// The client-facing DoT server; see dot_server.h.
+#include "resolver/transport/dot_server.h"
+
+#include <csignal>
+#include <future>
+#include <thread>
+
+#include <asio/ip/v6_only.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <spdlog/spdlog.h>
+
+#include "common/str_cat.h"
+#include "resolver/transport/dot_connection.h"
+
+namespace ztgate::resolver::transport {
+namespace {
+
+// How long Stop() waits for the acceptors' event loop to close them, and
+// for open connections to finish closing.
+constexpr auto kStopWait = std::chrono::seconds(5);
+constexpr auto kCloseWait = std::chrono::seconds(2);
+// Pending connections the kernel queues per listener before accept().
+constexpr int kListenBacklog = 1024;
+// Pause before accepting again after accept() failed (out of descriptors).
+constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
+
+asio::ip::tcp::endpoint ToAsio(const Endpoint& endpoint) {
+  const IpAddress& address = endpoint.address;
+  if (address.is_v4()) {
+    std::array<uint8_t, 4> v4;
+    std::copy(address.bytes16().begin() + 12, address.bytes16().end(), v4.begin());
+    return {asio::ip::address_v4(v4), endpoint.port};
+  }
+  return {asio::ip::address_v6(address.bytes16()), endpoint.port};
+}
+
+std::string EndpointText(const asio::ip::tcp::endpoint& endpoint) {
+  return endpoint.address().is_v6()
+             ? StrCat("[", endpoint.address().to_string(), "]:", endpoint.port())
+             : StrCat(endpoint.address().to_string(), ":", endpoint.port());
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<DotServer>> DotServer::Create(DotServerOptions options,
+                                                              QueryHandler* handler,
+                                                              IoContextPool* pool) {
+  if (options.listeners.empty()) {
+    return absl::InvalidArgumentError("the DoT server needs at least one listener");
+  }
+  absl::StatusOr<SslCtxPtr> ctx = BuildServerContext(options.tls);
+  if (!ctx.ok()) return ctx.status();
+  auto context = std::make_shared<asio::ssl::context>(ctx->release());
+  return std::unique_ptr<DotServer>(
+      new DotServer(std::move(options), handler, pool, std::move(context)));
+}
+
+DotServer::DotServer(DotServerOptions options, QueryHandler* handler, IoContextPool* pool,
+                     std::shared_ptr<asio::ssl::context> tls_context)
+    : state_(std::make_shared<DotServerState>(std::move(options), handler)),
+      options_(state_->options),
+      pool_(pool),
+      tls_context_(std::move(tls_context)) {}
+
+DotServer::~DotServer() { Stop(); }
+
+absl::Status DotServer::Start() {
+  asio::io_context& accept_context = pool_->At(0);
+  for (const Endpoint& endpoint : options_.listeners) {
+    auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(accept_context);
+    const asio::ip::tcp::endpoint bind_to = ToAsio(endpoint);
+    asio::error_code error;
+    acceptor->open(bind_to.protocol(), error);
+    if (!error) acceptor->set_option(asio::ip::tcp::acceptor::reuse_address(true), error);
+    if (!error && bind_to.address().is_v6()) acceptor->set_option(asio::ip::v6_only(true), error);
+    if (!error) acceptor->bind(bind_to, error);
+    if (!error) acceptor->listen(kListenBacklog, error);
+    if (error) {
+      return absl::UnavailableError(
+          StrCat("DoT listener ", endpoint.ToString(), ": ", error.message()));
+    }
+    spdlog::info("dot: listening on {}", EndpointText(acceptor->local_endpoint()));
+    acceptors_.push_back(std::move(acceptor));
+    accept_retry_timers_.push_back(std::make_unique<asio::steady_timer>(accept_context));
+  }
+  for (size_t i = 0; i < acceptors_.size(); ++i) {
+    asio::post(accept_context, [this, i] { Accept(i); });
+  }
+  if (options_.reload_on_sighup) WaitForSighup();
+  return absl::OkStatus();
+}
+
+void DotServer::Accept(size_t listener_index) {
+  acceptors_[listener_index]->async_accept(
+      pool_->Next(), [this, listener_index](const asio::error_code& error,
+                                            asio::ip::tcp::socket socket) {
+        OnAccepted(listener_index, error, std::move(socket));
+      });
+}
+
+void DotServer::OnAccepted(size_t listener_index, const asio::error_code& error,
+                           asio::ip::tcp::socket socket) {
+  if (error == asio::error::operation_aborted) return;
+  if (error) {
+    // Out of descriptors or memory: retry after a pause instead of spinning
+    // on the same error; the rate-limited log makes the condition visible.
+    state_->LogError("accept failed", EndpointText(acceptors_[listener_index]->local_endpoint()),
+                     error.message());
+    asio::steady_timer& timer = *accept_retry_timers_[listener_index];
+    timer.expires_after(kAcceptRetryDelay);
+    timer.async_wait([this, listener_index](const asio::error_code& wait_error) {
+      if (!wait_error) Accept(listener_index);
+    });
+    return;
+  }
+  auto connection =
+      std::make_shared<DotConnection>(state_, std::move(socket), CurrentTlsContext());
+  switch (state_->limiter.TryAdmit(connection->client_address())) {
+    case ConnectionLimiter::Admission::kAdmitted:
+      state_->stats.Add(&DotServerCounters::connections_accepted);
+      state_->Register(connection);
+      asio::post(connection->executor(), [connection] { connection->Start(); });
+      break;
+    case ConnectionLimiter::Admission::kTotalLimit:
+      state_->stats.Add(&DotServerCounters::connections_rejected_total_limit);
+      state_->LogError("connection rejected", connection->client_address().ToString(),
+               StrCat("total limit of ", options_.limits.max_connections, " reached"));
+      connection->Abort();
+      break;
+    case ConnectionLimiter::Admission::kClientLimit:
+      state_->stats.Add(&DotServerCounters::connections_rejected_client_limit);
+      state_->LogError("connection rejected", connection->client_address().ToString(),
+               StrCat("per-client limit of ", options_.limits.max_connections_per_client,
+                      " reached"));
+      connection->Abort();
+      break;
+  }
+  Accept(listener_index);
+}
+
+void DotServer::WaitForSighup() {
+#ifdef SIGHUP
+  if (signals_ == nullptr) signals_ = std::make_unique<asio::signal_set>(pool_->At(0), SIGHUP);
+  signals_->async_wait([this](const asio::error_code& error, int) {
+    if (error) return;
+    spdlog::info("dot: SIGHUP received, reloading TLS certificates");
+    (void)ReloadTls();
+    WaitForSighup();
+  });
+#endif
+}
+
+absl::Status DotServer::ReloadTls() {
+  std::shared_ptr<asio::ssl::context> current = CurrentTlsContext();
+  absl::StatusOr<SslCtxPtr> ctx = BuildServerContext(options_.tls, current->native_handle());
+  if (!ctx.ok()) {
+    state_->stats.Add(&DotServerCounters::tls_reload_failures);
+    spdlog::error("dot: TLS reload failed, keeping the previous certificate: {}",
+                  ctx.status().message());
+    return ctx.status();
+  }
+  auto context = std::make_shared<asio::ssl::context>(ctx->release());
+  {
+    absl::MutexLock lock(&tls_mutex_);
+    tls_context_ = std::move(context);
+  }
+  state_->stats.Add(&DotServerCounters::tls_reloads);
+  spdlog::info("dot: TLS certificate reloaded from {}", options_.tls.certificate_file);
+  return absl::OkStatus();
+}
+
+std::shared_ptr<asio::ssl::context> DotServer::CurrentTlsContext() const {
+  absl::MutexLock lock(&tls_mutex_);
+  return tls_context_;
+}
+
+void DotServer::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (!acceptors_.empty()) {
+    CloseAcceptors();
+    spdlog::info("dot: stopped listening");
+  }
+  CloseConnections();
+}
+
+void DotServer::CloseAcceptors() {
+  // Acceptors, timers and the signal set belong to the first event loop and
+  // are closed there. Closing queues their aborted handlers, which use this
+  // object, so the promise is set by a second closure queued after them.
+  std::promise<void> closed;
+  asio::post(pool_->At(0), [this, &closed] {
+    asio::error_code ignored;
+    for (auto& acceptor : acceptors_) acceptor->close(ignored);
+    for (auto& timer : accept_retry_timers_) timer->cancel();
+    if (signals_ != nullptr) signals_->cancel(ignored);
+    asio::post(pool_->At(0), [&closed] { closed.set_value(); });
+  });
+  if (closed.get_future().wait_for(kStopWait) == std::future_status::ready) return;
+  // The loop no longer runs, so nothing can race with closing here.
+  asio::error_code ignored;
+  for (auto& acceptor : acceptors_) acceptor->close(ignored);
+  if (signals_ != nullptr) signals_->cancel(ignored);
+}
+
+void DotServer::CloseConnections() {
+  std::vector<std::shared_ptr<DotConnection>> open;
+  {
+    absl::MutexLock lock(&state_->mutex);
+    for (auto& [pointer, weak] : state_->connections) {
+      if (auto connection = weak.lock()) open.push_back(std::move(connection));
+    }
+  }
+  for (auto& connection : open) connection->CloseFromAnyThread();
+  open.clear();
+
+  // Connections close on their own event loops. Waiting for them means no
+  // handler call starts after Stop() returns.
+  const auto until = std::chrono::steady_clock::now() + kCloseWait;
+  while (state_->limiter.total() > 0 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (state_->limiter.total() > 0) {
+    spdlog::warn("dot: {} connections still open after stop", state_->limiter.total());
+  }
+}
+
+std::vector<asio::ip::tcp::endpoint> DotServer::local_endpoints() const {
+  std::vector<asio::ip::tcp::endpoint> out;
+  for (const auto& acceptor : acceptors_) {
+    asio::error_code error;
+    asio::ip::tcp::endpoint endpoint = acceptor->local_endpoint(error);
+    if (!error) out.push_back(endpoint);
+  }
+  return out;
+}
+
+void DotServerState::Register(const std::shared_ptr<DotConnection>& connection) {
+  absl::MutexLock lock(&mutex);
+  connections[connection.get()] = connection;
+}
+
+void DotServerState::Unregister(DotConnection* connection, const IpAddress& client) {
+  limiter.Release(client);
+  absl::MutexLock lock(&mutex);
+  connections.erase(connection);
+}
+
+void DotServerState::LogError(std::string_view what, std::string_view peer,
+                              std::string_view error) {
+  uint64_t suppressed = 0;
+  if (!error_log_limiter.Allow(suppressed)) return;
+  if (suppressed > 0) {
+    spdlog::warn("dot: {} for {}: {} ({} similar errors not logged)", what, peer, error,
+                 suppressed);
+  } else {
+    spdlog::warn("dot: {} for {}: {}", what, peer, error);
+  }
+}
+
+}  // namespace ztgate::resolver::transport
