@@ -3,6 +3,7 @@
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(DPDK REQUIRED IMPORTED_TARGET libdpdk>=22.11)
 pkg_check_modules(SYSTEMD IMPORTED_TARGET libsystemd)
+pkg_check_modules(FSTRM REQUIRED IMPORTED_TARGET libfstrm)
 
 find_package(Threads REQUIRED)
 find_package(OpenSSL 3.0 REQUIRED)

@@ -84,6 +84,20 @@ absl::Status ReadRoot(YamlMap& root, ControlConfig& config) {
     if (absl::Status s = ReadInstall(**install, config.install); !s.ok()) return s;
   }
 
+  auto decision_log = root.Map("decision_log");
+  if (!decision_log.ok()) return decision_log.status();
+  if (*decision_log) {
+    YamlMap& map = **decision_log;
+    if (absl::Status s = Assign(map.String("json_file"), config.decision_log.json_file); !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = Assign(map.String("dnstap_file"), config.decision_log.dnstap_file);
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = map.Finish(); !s.ok()) return s;
+  }
+
   auto api = root.Map("api");
   if (!api.ok()) return api.status();
   YamlMap empty_api = *YamlMap::From(YAML::Node(), "", "api");

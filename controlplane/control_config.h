@@ -10,6 +10,9 @@
 //     grace: 5s
 //     batch_max_flows: 1000
 //     hints: install            # SVCB/HTTPS address hints: install or strip
+//   decision_log:
+//     json_file: /var/log/ztgate/decisions.jsonl   # optional
+//     dnstap_file: /var/log/ztgate/decisions.dnstap # optional, truncated at start
 //   api:
 //     unix_socket: /run/ztgate/control.sock
 //   log_level: info
@@ -49,10 +52,16 @@ struct InstallConfig {
   bool strip_hints = false;
 };
 
+struct DecisionLogConfig {
+  std::string json_file;    // Empty: no JSON-lines log.
+  std::string dnstap_file;  // Empty: no dnstap log.
+};
+
 struct ControlConfig {
   resolver::ResolverConfig resolver;
   std::vector<DataplaneTarget> dataplanes;
   InstallConfig install;
+  DecisionLogConfig decision_log;
   GrpcListenerConfig api;
   std::string log_level = "info";
 };

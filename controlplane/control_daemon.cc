@@ -20,6 +20,8 @@ absl::Status ControlDaemon::Start() {
       resolver::policy::Policy::Create(dns.policy);
   if (!policy.ok()) return policy.status();
   policy_ = std::make_unique<resolver::policy::PolicyHolder>(*policy);
+  policy_store_ = std::make_unique<PolicyStore>(dns.policy, policy_.get());
+  if (absl::Status status = StartDecisionConsumers(); !status.ok()) return status;
 
   resolver::cache::CacheOptions cache_options;
   cache_options.max_entries = dns.cache_max_entries;
@@ -44,8 +46,11 @@ absl::Status ControlDaemon::Start() {
   options.lifetime_floor = config_.install.lifetime_floor;
   options.grace = config_.install.grace;
   options.hints = config_.install.strip_hints ? HintMode::kStrip : HintMode::kInstall;
-  pipeline_ = std::make_unique<QueryPipeline>(options, policy_.get(), cache_.get(), upstreams_,
-                                              installer_.get(), nullptr);
+  options.capture_messages = dnstap_log_ != nullptr;
+  audit_->Start(installer_->Channels());
+  pipeline_ = std::make_unique<QueryPipeline>(
+      options, policy_.get(), cache_.get(), upstreams_, installer_.get(),
+      [this](const DecisionRecord& record) { decisions_.Publish(record); });
 
   resolver::transport::DotServerOptions dot;
   dot.listeners = dns.dot_listeners;
@@ -58,9 +63,41 @@ absl::Status ControlDaemon::Start() {
   return StartApi();
 }
 
+absl::Status ControlDaemon::StartDecisionConsumers() {
+  if (!config_.decision_log.json_file.empty()) {
+    absl::StatusOr<std::unique_ptr<DecisionLog>> log =
+        DecisionLog::Open(config_.decision_log.json_file);
+    if (!log.ok()) return log.status();
+    decision_log_ = std::move(*log);
+    decisions_.AddConsumer([log = decision_log_.get()](const DecisionRecord& record) {
+      log->Append(record);
+    });
+  }
+  if (!config_.decision_log.dnstap_file.empty()) {
+    absl::StatusOr<std::unique_ptr<DnstapLog>> log =
+        DnstapLog::Open(config_.decision_log.dnstap_file, "ztgate-control");
+    if (!log.ok()) return log.status();
+    dnstap_log_ = std::move(*log);
+    decisions_.AddConsumer([log = dnstap_log_.get()](const DecisionRecord& record) {
+      log->Append(record);
+    });
+  }
+  audit_ = std::make_unique<AuditCollector>(policy_.get());
+  decisions_.AddConsumer([audit = audit_.get()](const DecisionRecord& record) {
+    audit->RecordDecision(record);
+  });
+  return absl::OkStatus();
+}
+
 absl::Status ControlDaemon::StartApi() {
-  policy_service_ = std::make_unique<PolicyService>(
-      config_, [this](ztgate::v1::GetControlStatsResponse& response) { FillStats(response); });
+  PolicyService::Parts parts;
+  parts.store = policy_store_.get();
+  parts.policy = policy_.get();
+  parts.installer = installer_->enabled() ? installer_.get() : nullptr;
+  parts.decisions = &decisions_;
+  parts.audit = audit_.get();
+  parts.stats = [this](ztgate::v1::GetControlStatsResponse& response) { FillStats(response); };
+  policy_service_ = std::make_unique<PolicyService>(std::move(parts));
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -90,11 +127,15 @@ bool ControlDaemon::WaitDataplanesAndServe(absl::Duration timeout) {
 void ControlDaemon::Stop() {
   if (!started_) return;
   started_ = false;
+  decisions_.CloseAll();
   if (api_server_) api_server_->Shutdown();
   if (dot_server_) dot_server_->Stop();
+  if (audit_) audit_->Stop();
   if (installer_) installer_->Stop();
   if (upstreams_) upstreams_->Stop();
   io_pool_->Stop();
+  if (decision_log_) decision_log_->Flush();
+  dnstap_log_.reset();  // Flushes and closes the file.
 }
 
 absl::Status ControlDaemon::ReloadTls() { return dot_server_->ReloadTls(); }

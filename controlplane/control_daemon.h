@@ -15,9 +15,14 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
+#include "controlplane/audit_collector.h"
 #include "controlplane/control_config.h"
+#include "controlplane/decision_hub.h"
+#include "controlplane/decision_log.h"
+#include "controlplane/dnstap_log.h"
 #include "controlplane/flow_installer.h"
 #include "controlplane/policy_service.h"
+#include "controlplane/policy_store.h"
 #include "controlplane/query_pipeline.h"
 #include "resolver/cache/dns_cache.h"
 #include "resolver/policy/policy.h"
@@ -46,10 +51,16 @@ class ControlDaemon {
   std::vector<asio::ip::tcp::endpoint> dot_endpoints() const;
 
  private:
+  absl::Status StartDecisionConsumers();
   absl::Status StartApi();
 
   ControlConfig config_;
   std::unique_ptr<resolver::policy::PolicyHolder> policy_;
+  std::unique_ptr<PolicyStore> policy_store_;
+  std::unique_ptr<DecisionLog> decision_log_;
+  std::unique_ptr<DnstapLog> dnstap_log_;
+  DecisionHub decisions_;
+  std::unique_ptr<AuditCollector> audit_;
   std::unique_ptr<resolver::cache::DnsCache> cache_;
   std::unique_ptr<resolver::transport::IoContextPool> io_pool_;
   std::shared_ptr<resolver::transport::UpstreamPool> upstreams_;

@@ -198,6 +198,7 @@ absl::StatusOr<std::vector<FlowToInstall>> DataplaneLink::ListDataplaneFlows() {
 }
 
 absl::Status DataplaneLink::Resync(Stream& stream) {
+  if (absl::Status status = ApplyDesiredSettings(); !status.ok()) return status;
   absl::StatusOr<std::vector<FlowToInstall>> installed = ListDataplaneFlows();
   if (!installed.ok()) return installed.status();
   const absl::Time now = absl::Now();
@@ -358,6 +359,91 @@ void DataplaneLink::CompleteWaiters(InFlight& batch, const FlowErrors& errors) {
         static_cast<absl::StatusCode>(error->code()),
         ToAbsl(StrCat("dataplane ", target_.target, " rejected a flow: ", error->message()))));
   }
+}
+
+absl::StatusOr<uint32_t> DataplaneLink::RemoveFlows(const std::vector<FlowMirror::Key>& keys) {
+  ztgate::v1::RemoveFlowsRequest request;
+  for (const FlowMirror::Key& key : keys) {
+    ztgate::v1::FlowKey* flow = request.add_flows();
+    flow->set_client(key.first.ToBytes());
+    flow->set_destination(key.second.ToBytes());
+  }
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + kListFlowsTimeout));
+  ztgate::v1::RemoveFlowsResponse response;
+  grpc::Status status = stub_->RemoveFlows(&context, request, &response);
+  if (!status.ok()) return FromGrpc(status);
+  std::lock_guard lock(mutex_);
+  for (const FlowMirror::Key& key : keys) mirror_.Erase(key);
+  return response.removed();
+}
+
+std::vector<FlowToInstall> DataplaneLink::MirroredFlows() const {
+  std::lock_guard lock(mutex_);
+  return mirror_.LiveFlows(absl::Now());
+}
+
+absl::Status DataplaneLink::SetExceptions(const std::vector<IpPrefix>& prefixes) {
+  {
+    std::lock_guard lock(mutex_);
+    desired_exceptions_ = prefixes;
+  }
+  return ApplyExceptions(prefixes);
+}
+
+absl::Status DataplaneLink::SetMode(ztgate::v1::Mode mode) {
+  {
+    std::lock_guard lock(mutex_);
+    desired_mode_ = mode;
+  }
+  return ApplyMode(mode);
+}
+
+absl::Status DataplaneLink::ApplyExceptions(const std::vector<IpPrefix>& prefixes) {
+  ztgate::v1::SetExceptionsRequest request;
+  for (const IpPrefix& prefix : prefixes) {
+    ztgate::v1::Prefix* out = request.add_prefixes();
+    out->set_address(prefix.address().ToBytes());
+    out->set_prefix_length(static_cast<uint32_t>(prefix.length()));
+  }
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + kListFlowsTimeout));
+  ztgate::v1::SetExceptionsResponse response;
+  grpc::Status status = stub_->SetExceptions(&context, request, &response);
+  if (!status.ok()) {
+    return absl::UnavailableError(
+        StrCat("SetExceptions on ", target_.target, " failed: ", status.error_message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DataplaneLink::ApplyMode(ztgate::v1::Mode mode) {
+  ztgate::v1::SetModeRequest request;
+  request.set_mode(mode);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + kListFlowsTimeout));
+  ztgate::v1::SetModeResponse response;
+  grpc::Status status = stub_->SetMode(&context, request, &response);
+  if (!status.ok()) {
+    return absl::UnavailableError(
+        StrCat("SetMode on ", target_.target, " failed: ", status.error_message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DataplaneLink::ApplyDesiredSettings() {
+  std::optional<std::vector<IpPrefix>> exceptions;
+  std::optional<ztgate::v1::Mode> mode;
+  {
+    std::lock_guard lock(mutex_);
+    exceptions = desired_exceptions_;
+    mode = desired_mode_;
+  }
+  if (exceptions) {
+    if (absl::Status status = ApplyExceptions(*exceptions); !status.ok()) return status;
+  }
+  if (mode) return ApplyMode(*mode);
+  return absl::OkStatus();
 }
 
 void DataplaneLink::FailInFlight(const absl::Status& status) {

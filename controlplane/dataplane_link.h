@@ -7,7 +7,8 @@
 // order on a reader thread, which updates the mirror and the waiters.
 //
 // On every (re)connection the link resyncs before it sends new batches: it
-// reads the dataplane's table with ListFlows, adopts entries the mirror
+// re-applies the exception subnets and mode set through the API, reads the
+// dataplane's table with ListFlows, adopts entries the mirror
 // lacks (so a restarted control plane rebuilds its mirror), and replays
 // live mirror entries the dataplane lacks (so a restarted dataplane gets
 // back every flow that was allowed). Waiters queued meanwhile stay queued
@@ -57,6 +58,17 @@ class DataplaneLink {
   // Queues flows for installation; `waiter` must have Expect(index()) set.
   void Enqueue(std::vector<FlowToInstall> flows, std::shared_ptr<InstallWaiter> waiter);
 
+  // Removes flows from the dataplane and the mirror. Returns how many the
+  // dataplane removed.
+  absl::StatusOr<uint32_t> RemoveFlows(const std::vector<FlowMirror::Key>& keys);
+  // The live flows the mirror holds.
+  std::vector<FlowToInstall> MirroredFlows() const;
+  // Sets the exception subnets or the mode now, and again after every
+  // reconnection, so a restarted dataplane gets them back.
+  absl::Status SetExceptions(const std::vector<IpPrefix>& prefixes);
+  absl::Status SetMode(ztgate::v1::Mode mode);
+
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   int index() const { return index_; }
   const std::string& target() const { return target_.target; }
   bool synced() const;
@@ -89,6 +101,9 @@ class DataplaneLink {
   void CompleteWaiters(InFlight& batch, const FlowErrors& errors);
   void FailInFlight(const absl::Status& status);
   void SleepBackoff(absl::Duration delay);
+  absl::Status ApplyExceptions(const std::vector<IpPrefix>& prefixes);
+  absl::Status ApplyMode(ztgate::v1::Mode mode);
+  absl::Status ApplyDesiredSettings();
 
   const int index_;
   const DataplaneTarget target_;
@@ -108,6 +123,9 @@ class DataplaneLink {
   absl::flat_hash_map<uint64_t, InFlight> in_flight_;
   uint64_t next_batch_id_ = 1;
   FlowMirror mirror_;
+  // Settings made through the API, replayed on every resync.
+  std::optional<std::vector<IpPrefix>> desired_exceptions_;
+  std::optional<ztgate::v1::Mode> desired_mode_;
 
   uint64_t batches_sent_ = 0;
   uint64_t install_failures_ = 0;

@@ -59,6 +59,11 @@ struct DecisionRecord {
   bool cache_hit = false;
   std::string transport;  // "dot" or "doh".
   std::string detail;     // Why, for failures: the upstream or install error.
+  // Filled only when a consumer needs the messages (dnstap).
+  uint16_t client_port = 0;
+  std::string query_wire;
+  std::string response_wire;
+  absl::Time response_time;
 };
 
 // Receives every decision, on the thread that completed the query.

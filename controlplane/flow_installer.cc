@@ -113,6 +113,44 @@ std::string FlowInstaller::PendingTargets(uint64_t pending_links) const {
   return targets.empty() ? "dataplanes" : targets;
 }
 
+absl::StatusOr<uint64_t> FlowInstaller::Revoke(
+    const std::function<bool(const FlowToInstall&)>& revoked) {
+  uint64_t removed = 0;
+  for (auto& link : links_) {
+    std::vector<FlowMirror::Key> keys;
+    for (const FlowToInstall& flow : link->MirroredFlows()) {
+      if (revoked(flow)) keys.emplace_back(flow.client, flow.destination);
+    }
+    if (keys.empty()) continue;
+    absl::StatusOr<uint32_t> count = link->RemoveFlows(keys);
+    if (!count.ok()) return count.status();
+    spdlog::info("dataplane {}: revoked {} flow(s)", link->target(), *count);
+    removed += *count;
+  }
+  return removed;
+}
+
+absl::Status FlowInstaller::SetExceptions(const std::vector<IpPrefix>& prefixes) {
+  for (auto& link : links_) {
+    if (absl::Status status = link->SetExceptions(prefixes); !status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FlowInstaller::SetMode(ztgate::v1::Mode mode) {
+  for (auto& link : links_) {
+    if (absl::Status status = link->SetMode(mode); !status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::pair<std::string, std::shared_ptr<grpc::Channel>>> FlowInstaller::Channels()
+    const {
+  std::vector<std::pair<std::string, std::shared_ptr<grpc::Channel>>> channels;
+  for (const auto& link : links_) channels.emplace_back(link->target(), link->channel());
+  return channels;
+}
+
 bool FlowInstaller::AllSynced() const {
   for (const auto& link : links_) {
     if (!link->synced()) return false;

@@ -17,6 +17,7 @@
 #define ZTGATE_CONTROLPLANE_FLOW_INSTALLER_H_
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <queue>
@@ -41,6 +42,16 @@ class FlowInstaller {
   // Installs `flows` (all for one client) on every dataplane serving it.
   // `done` runs exactly once, on an installer thread.
   void Install(const IpAddress& client, std::vector<FlowToInstall> flows, InstallCallback done);
+
+  // Removes, from every dataplane, the installed flows `revoked` selects.
+  // Returns how many flows the dataplanes removed.
+  absl::StatusOr<uint64_t> Revoke(const std::function<bool(const FlowToInstall&)>& revoked);
+  // Sets exception subnets or the mode on every dataplane (and again after
+  // each one reconnects). Fails naming the first dataplane that failed.
+  absl::Status SetExceptions(const std::vector<IpPrefix>& prefixes);
+  absl::Status SetMode(ztgate::v1::Mode mode);
+  // The dataplanes' API channels, for streams such as WatchDrops.
+  std::vector<std::pair<std::string, std::shared_ptr<grpc::Channel>>> Channels() const;
 
   bool enabled() const { return !links_.empty(); }
   // True when every dataplane is connected and resynced.

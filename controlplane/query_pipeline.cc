@@ -104,6 +104,8 @@ void QueryPipeline::HandleQuery(std::string wire, const resolver::transport::Cli
   query->record.client = client.address;
   query->record.identity = client.identity.name;
   query->record.transport = std::string(client.transport);
+  query->record.client_port = client.port;
+  if (options_.capture_messages) query->record.query_wire = wire;
   for (const std::string* id : {&client.identity.name, &client.identity.fingerprint}) {
     if (!id->empty()) query->identities.push_back(*id);
   }
@@ -217,12 +219,13 @@ void QueryPipeline::OnAnswer(std::shared_ptr<Query> query, dns::Message answer) 
   }
   if (decision.verdict != policy::Verdict::kAllow) query->audit_denied = true;
 
+  // Hints of the other family are removed like A or AAAA records of that
+  // family; with hints configured off, all of them are.
   const bool client_is_v4 = query->client.is_v4();
-  bool strip_hints = options_.hints == HintMode::kStrip;
-  for (const dns::LearnedAddress& learned : chain.addresses) {
-    if (IsHint(learned) && learned.address.is_v4() != client_is_v4) strip_hints = true;
-  }
-  if (strip_hints) dns::StripAddressHints(answer);
+  const bool strip_hints = options_.hints == HintMode::kStrip;
+  dns::StripAddressHints(answer, strip_hints    ? dns::HintFamily::kBoth
+                                 : client_is_v4 ? dns::HintFamily::kIpv6
+                                                : dns::HintFamily::kIpv4);
   RemoveOtherFamily(answer, client_is_v4);
 
   for (const dns::LearnedAddress& learned : chain.addresses) {
@@ -309,6 +312,10 @@ void QueryPipeline::ReplyWire(Query& query, std::string wire, DecisionVerdict ve
   counts_[static_cast<size_t>(verdict)].fetch_add(1, std::memory_order_relaxed);
   query.record.verdict = verdict;
   query.record.rcode = rcode;
+  if (options_.capture_messages) {
+    query.record.response_wire = wire;
+    query.record.response_time = absl::Now();
+  }
   if (sink_) sink_(query.record);
   query.done(std::move(wire));
 }

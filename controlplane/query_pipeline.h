@@ -44,6 +44,9 @@ struct PipelineOptions {
   absl::Duration lifetime_floor = absl::Seconds(30);
   absl::Duration grace = absl::Seconds(5);
   HintMode hints = HintMode::kInstall;
+  // Copy the query and response messages into each DecisionRecord (for
+  // dnstap); off, the records carry no wire data.
+  bool capture_messages = false;
 };
 
 class QueryPipeline final : public resolver::transport::QueryHandler {

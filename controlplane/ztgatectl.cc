@@ -31,6 +31,7 @@
 #include "absl/time/clock.h"
 #include "common/grpc_listener.h"
 #include "common/yaml_reader.h"
+#include "controlplane/ctl_control_commands.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "ztgate/v1/flowtable.grpc.pb.h"
 #include "ztgate/v1/policy.grpc.pb.h"
@@ -51,7 +52,7 @@ constexpr char kUsage[] =
     "  dataplane mode enforce|audit                switch enforcement mode\n"
     "  dataplane exceptions [PREFIX...]            replace the exception subnets\n"
     "  dataplane drops [--client PREFIX] [--count N]  stream sampled drops\n"
-    "  policy get                                  the control plane's policy\n"
+    ZTGATE_CTL_CONTROL_USAGE
     "options:\n"
     "  --dataplane TARGET  FlowTable API (default unix:/run/ztgate/dataplane.sock)\n"
     "  --control TARGET    Policy API (default unix:/run/ztgate/control.sock)\n"
@@ -411,19 +412,6 @@ int RunDataplaneDrops(const Options& options) {
   return status.ok() ? 0 : Fail(options.dataplane, status);
 }
 
-int RunPolicyGet(const Options& options) {
-  auto stub = ztgate::v1::Policy::NewStub(Connect(options, options.control));
-  grpc::ClientContext context;
-  SetDeadline(context, options);
-  ztgate::v1::GetPolicyResponse response;
-  grpc::Status status = stub->GetPolicy(&context, ztgate::v1::GetPolicyRequest(), &response);
-  if (!status.ok()) return Fail(options.control, status);
-  std::string text;
-  google::protobuf::TextFormat::PrintToString(response.policy(), &text);
-  std::fputs(text.c_str(), stdout);
-  return 0;
-}
-
 }  // namespace
 }  // namespace ztgate::ctl
 
@@ -449,8 +437,9 @@ int main(int argc, char** argv) {
     if (sub == "exceptions") return RunDataplaneExceptions(options);
     if (sub == "drops") return RunDataplaneDrops(options);
   }
-  if (command.size() == 2 && command[0] == "policy" && command[1] == "get") {
-    return RunPolicyGet(options);
+  if (IsControlCommand(command)) {
+    return RunControlCommand(Connect(options, options.control), options.control, options.timeout,
+                             command);
   }
   std::fprintf(stderr, "ztgatectl: unknown command \"%s\"\n%s", command[0].c_str(), kUsage);
   return 2;

@@ -62,17 +62,28 @@ void Forwarder::Run(unsigned index) {
   WorkerCounters& counters = counters_[index];
   rte_rcu_qsbr_thread_register(shared_.qsbr, index);
   rte_rcu_qsbr_thread_online(shared_.qsbr, index);
+  // The mode is read before each burst, between two quiescent states, so
+  // SetMode's grace period covers it.
   while (!stop_.load(std::memory_order_relaxed)) {
     if (mode_.load(std::memory_order_relaxed) == EnforcementMode::kAudit) {
       ForwardBurst<true, true>(ports_.inside, ports_.outside, index, counters);
-      ForwardBurst<false, true>(ports_.outside, ports_.inside, index, counters);
     } else {
       ForwardBurst<true, false>(ports_.inside, ports_.outside, index, counters);
+    }
+    if (mode_.load(std::memory_order_relaxed) == EnforcementMode::kAudit) {
+      ForwardBurst<false, true>(ports_.outside, ports_.inside, index, counters);
+    } else {
       ForwardBurst<false, false>(ports_.outside, ports_.inside, index, counters);
     }
   }
   rte_rcu_qsbr_thread_offline(shared_.qsbr, index);
   rte_rcu_qsbr_thread_unregister(shared_.qsbr, index);
+}
+
+EnforcementMode Forwarder::SetMode(EnforcementMode mode) {
+  const EnforcementMode previous = mode_.exchange(mode);
+  rte_rcu_qsbr_synchronize(shared_.qsbr, RTE_QSBR_THRID_INVALID);
+  return previous;
 }
 
 template <bool kInsideToOutside, bool kAudit>

@@ -59,8 +59,9 @@ class Forwarder {
   void Run(unsigned index);
   void Stop() { stop_.store(true, std::memory_order_relaxed); }
 
-  // Takes effect from each worker's next burst.
-  EnforcementMode SetMode(EnforcementMode mode) { return mode_.exchange(mode); }
+  // Switches the mode and returns the previous one once every worker has
+  // finished the burst it was in, so every later burst uses `mode`.
+  EnforcementMode SetMode(EnforcementMode mode);
   EnforcementMode mode() const { return mode_.load(std::memory_order_relaxed); }
 
   const std::vector<WorkerCounters>& counters() const { return counters_; }

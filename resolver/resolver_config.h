@@ -98,8 +98,8 @@ struct UpstreamPoolConfig {
 
 enum class PolicyMode { kEnforce, kAudit };
 enum class DeniedRcode { kRefused, kNxdomain };
-// How the names an answer's CNAME/DNAME chain leads to are judged; the same
-// rule applies to cached and fresh answers (resolver/policy/policy.h).
+// Rule for judging the names an answer's CNAME/DNAME chain leads to. The
+// same rule applies to cached and fresh answers (resolver/policy/policy.h).
 enum class CnameRule {
   kQueryName,       // The query name alone decides (the default).
   kNoDeniedTarget,  // The query name decides, and no chain name may be denied.

@@ -51,14 +51,17 @@ void CapSection(std::vector<ResourceRecord>& records, uint32_t max_ttl) {
   for (ResourceRecord& record : records) record.ttl = std::min(record.ttl, max_ttl);
 }
 
-int StripHints(std::vector<ResourceRecord>& records) {
+int StripHints(std::vector<ResourceRecord>& records, HintFamily family) {
+  const bool v4 = family != HintFamily::kIpv6;
+  const bool v6 = family != HintFamily::kIpv4;
   int changed = 0;
   for (ResourceRecord& record : records) {
     if (record.type != type::kSvcb && record.type != type::kHttps) continue;
     absl::StatusOr<SvcbRdata> svcb = ParseSvcb(record.rdata);
     if (!svcb.ok()) continue;
-    const size_t removed = std::erase_if(svcb->params, [](const SvcParam& param) {
-      return param.key == svc_param::kIpv4Hint || param.key == svc_param::kIpv6Hint;
+    const size_t removed = std::erase_if(svcb->params, [v4, v6](const SvcParam& param) {
+      return (v4 && param.key == svc_param::kIpv4Hint) ||
+             (v6 && param.key == svc_param::kIpv6Hint);
     });
     if (removed == 0) continue;
     record.rdata = EncodeSvcb(*svcb);
@@ -94,8 +97,8 @@ void CapTtls(Message& message, uint32_t max_ttl) {
   CapSection(message.additionals, max_ttl);
 }
 
-int StripAddressHints(Message& message) {
-  return StripHints(message.answers) + StripHints(message.additionals);
+int StripAddressHints(Message& message, HintFamily family) {
+  return StripHints(message.answers, family) + StripHints(message.additionals, family);
 }
 
 absl::StatusOr<Name> RdataName(const ResourceRecord& record) {

@@ -47,9 +47,12 @@ AnswerChain WalkAnswer(const Message& answer, const Name& qname);
 // excluded). The SOA minimum inside RDATA is not changed.
 void CapTtls(Message& message, uint32_t max_ttl);
 
-// Removes the ipv4hint and ipv6hint parameters from every SVCB and HTTPS
-// record. Returns the number of records changed.
-int StripAddressHints(Message& message);
+// Which address hints StripAddressHints removes.
+enum class HintFamily { kBoth, kIpv4, kIpv6 };
+
+// Removes the ipv4hint and/or ipv6hint parameters, as `family` selects,
+// from every SVCB and HTTPS record. Returns the number of records changed.
+int StripAddressHints(Message& message, HintFamily family = HintFamily::kBoth);
 
 // Returns the target name of a CNAME or DNAME record, or the first name of
 // other name-only RDATA (NS, PTR).

@@ -76,7 +76,7 @@ class Policy {
   static absl::StatusOr<std::shared_ptr<const Policy>> Create(const PolicyConfig& config);
 
   // Returns the first group admitting the client, the default group, or
-  // nullptr.
+  // nullptr. The pointer is valid while the caller holds this Policy.
   const Group* SelectGroup(const IpAddress& client,
                            std::span<const std::string> identities) const;
   // Judges the query name alone. `group` may be nullptr (kProhibited).

@@ -2,12 +2,16 @@
 // ztgate-control daemon, unbound over DoT as the upstream (serving the
 // corp.lab test zone on loopback), and ztgate-dataplane on ring vdevs as
 // the dataplane whose acknowledgement releases each answer.
+#include <chrono>
 #include <fstream>
+#include <iterator>
+#include <thread>
 
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include "common/grpc_listener.h"
 #include "common/ip_address.h"
 #include "common/str_cat.h"
 #include "tests/resolver/transport/test_pki.h"
@@ -40,6 +44,8 @@ struct Gateway {
   DaemonProcess dataplane;
   DaemonProcess control;
   uint16_t dot_port = 0;
+  uint16_t api_port = 0;
+  std::string decision_log;
   std::string dataplane_socket;
   std::string control_socket;
 };
@@ -76,8 +82,15 @@ install:
   ack_timeout: 1s
   lifetime_floor: 30s
   grace: 5s
+decision_log:
+  json_file: )", g.decision_log, R"(
+  dnstap_file: )", g.decision_log, R"(.dnstap
 api:
   unix_socket: )", g.control_socket, R"(
+  tcp_address: 127.0.0.1:)", g.api_port, R"(
+  tls_certificate: )", g.pki.server.certificate, R"(
+  tls_key: )", g.pki.server.key, R"(
+  tls_client_ca: )", g.pki.ca_certificate, R"(
 log_level: debug
 )");
 }
@@ -113,6 +126,8 @@ class ControlE2eTest : public ::testing::Test {
     ASSERT_TRUE(dataplane_ready.ok()) << dataplane_ready;
 
     g.dot_port = FreePort();
+    g.api_port = FreePort();
+    g.decision_log = dir + "/decisions.jsonl";
     std::ofstream(dir + "/control.yaml") << ControlConfig(g);
     ASSERT_TRUE(g.control
                     .Start({ZTGATE_CONTROL_BINARY, "--config", dir + "/control.yaml"},
@@ -168,6 +183,20 @@ class ControlE2eTest : public ::testing::Test {
       }
     }
     return false;
+  }
+
+  // Runs ztgatectl against the control plane's Unix socket.
+  static std::string Ctl(std::string_view arguments) {
+    absl::StatusOr<std::string> output = RunCommand(StrCat(
+        ZTGATECTL_BINARY, " --control unix:", gateway->control_socket, " --dataplane unix:",
+        gateway->dataplane_socket, " ", arguments, " 2>&1"));
+    EXPECT_TRUE(output.ok()) << output.status();
+    return output.ok() ? *output : "";
+  }
+
+  static std::unique_ptr<ztgate::v1::Policy::Stub> PolicyStub() {
+    return ztgate::v1::Policy::NewStub(grpc::CreateChannel("unix:" + gateway->control_socket,
+                                                           grpc::InsecureChannelCredentials()));
   }
 
   static ztgate::v1::GetControlStatsResponse ControlStats() {
@@ -257,6 +286,168 @@ TEST_F(ControlE2eTest, StatsCountDecisions) {
   ASSERT_EQ(stats.dataplanes_size(), 1);
   EXPECT_TRUE(stats.dataplanes(0).synced());
   EXPECT_GE(stats.dataplanes(0).batches_sent(), 1u);
+}
+
+// Returns the seconds until the flow of (client, destination) expires, or
+// -1 when the dataplane holds no such flow.
+int64_t FlowSecondsLeft(const std::vector<ztgate::v1::FlowEntry>& flows,
+                        const std::string& destination) {
+  for (const ztgate::v1::FlowEntry& flow : flows) {
+    if (flow.destination() != IpAddress::Parse(destination)->ToBytes()) continue;
+    return flow.expires().seconds() - absl::ToUnixSeconds(absl::Now());
+  }
+  return -1;
+}
+
+TEST_F(ControlE2eTest, TtlZeroGetsTheLifetimeFloor) {
+  const std::string output = Kdig("ttl0.corp.lab A");
+  EXPECT_THAT(output, ::testing::ContainsRegex("ttl0\\.corp\\.lab\\.\\s+0\\s+IN\\s+A\\s+198\\.18\\.0\\.50"));
+  // lifetime = max(0 s, 30 s floor) + 5 s grace.
+  const int64_t left = FlowSecondsLeft(ListFlows("127.0.0.1"), "198.18.0.50");
+  EXPECT_GE(left, 30);
+  EXPECT_LE(left, 36);
+}
+
+TEST_F(ControlE2eTest, TtlIsCappedAtInstalledLifetime) {
+  // Three names share 198.18.0.51. short (TTL 10) installs it for 35 s.
+  ASSERT_THAT(Kdig("short.corp.lab A"), HasSubstr("198.18.0.51"));
+  // long (TTL 600) wants 605 s; 35 s left is less than half, so it refreshes.
+  ASSERT_THAT(Kdig("long.corp.lab A"), HasSubstr("198.18.0.51"));
+  EXPECT_GE(FlowSecondsLeft(ListFlows("127.0.0.1"), "198.18.0.51"), 600);
+  // longer (TTL 1000) wants 1005 s; about 605 s left is more than half, so
+  // no RPC, and the released TTL is capped at what the dataplane allows.
+  const std::string output = Kdig("longer.corp.lab A");
+  EXPECT_THAT(output, ::testing::ContainsRegex("longer\\.corp\\.lab\\.\\s+(60[0-5]|59[0-9])\\s+IN"));
+  EXPECT_THAT(output, Not(HasSubstr("1000")));
+}
+
+// unbound's local-data does not chase a CNAME into its target, so this
+// upstream returns the CNAME alone. The CNAME rule then judges the chain,
+// and an answer without addresses needs no flow. Chains with addresses are
+// covered by the codec and policy tests (tests/resolver).
+TEST_F(ControlE2eTest, CnameWithoutAddressesIsReleased) {
+  const std::string output = Kdig("alias.corp.lab A");
+  EXPECT_THAT(output, HasSubstr("status: NOERROR"));
+  EXPECT_THAT(output, HasSubstr("CNAME\thost3.corp.lab."));
+  for (const ztgate::v1::FlowEntry& flow : ListFlows("127.0.0.1")) {
+    EXPECT_NE(flow.name(), "alias.corp.lab");
+  }
+}
+
+TEST_F(ControlE2eTest, HttpsHintsOfClientFamilyAreInstalled) {
+  const std::string output = Kdig("svc.corp.lab HTTPS");
+  EXPECT_THAT(output, HasSubstr("status: NOERROR"));
+  EXPECT_TRUE(HasFlow("127.0.0.1", "198.18.0.60", "svc.corp.lab")) << output;
+  // An IPv4 client cannot own an IPv6 flow, so hints of the other family
+  // are stripped rather than released unprotected.
+  EXPECT_THAT(output, Not(HasSubstr("2001:db8::60")));
+}
+
+TEST_F(ControlE2eTest, DecisionLogWritesJsonLines) {
+  ASSERT_THAT(Kdig("host3.corp.lab A"), HasSubstr("198.18.0.30"));
+  const std::string expected = R"("name":"host3.corp.lab","qtype":1,"verdict":"allowed")";
+  std::string log;
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (absl::Now() < deadline) {
+    std::ifstream in(gateway->decision_log);
+    log.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (log.find(expected) != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_THAT(log, HasSubstr(expected));
+  EXPECT_THAT(log, HasSubstr(R"("addresses":["198.18.0.30"])"));
+  EXPECT_THAT(log, HasSubstr(R"("verdict":"denied")"));
+}
+
+TEST_F(ControlE2eTest, DnstapLogIsReadableByKdig) {
+  ASSERT_THAT(Kdig("host3.corp.lab AAAA"), HasSubstr("status: NOERROR"));
+  // libfstrm writes on its own thread and flushes within a second or so.
+  std::string output;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline) {
+    absl::StatusOr<std::string> read =
+        RunCommand(StrCat("kdig -G ", gateway->decision_log, ".dnstap 2>&1"));
+    if (read.ok() && read->find("host3.corp.lab") != std::string::npos) {
+      output = *read;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_THAT(output, HasSubstr("host3.corp.lab"));
+  EXPECT_THAT(output, HasSubstr("127.0.0.1"));
+}
+
+TEST_F(ControlE2eTest, GroupAuditModeAnswersAndReports) {
+  ASSERT_THAT(Ctl("policy mode audit loopback-b"), HasSubstr("mode audit for group loopback-b"));
+  const std::string answer = Kdig("host2.corp.lab A", "127.0.0.2");
+  ASSERT_THAT(Ctl("policy mode enforce loopback-b"), HasSubstr("mode enforce"));
+
+  EXPECT_THAT(answer, HasSubstr("198.18.0.20")) << "audit mode answers a denied name";
+  EXPECT_TRUE(HasFlow("127.0.0.2", "198.18.0.20", "host2.corp.lab"))
+      << "and installs its flows as in enforcement";
+  const std::string report = Ctl("audit report --client 127.0.0.2/32");
+  EXPECT_THAT(report, HasSubstr("client 127.0.0.2 (group loopback-b)"));
+  EXPECT_THAT(report, HasSubstr("would be denied: host2.corp.lab"));
+  EXPECT_THAT(report, HasSubstr("proposed allow: host2.corp.lab"));
+  EXPECT_THAT(Kdig("host2.corp.lab A", "127.0.0.2"), HasSubstr("status: REFUSED"))
+      << "enforcement is back";
+}
+
+TEST_F(ControlE2eTest, RevokeRemovesNowDeniedFlows) {
+  ASSERT_THAT(Kdig("host4.corp.lab A"), HasSubstr("198.18.0.40"));
+  ASSERT_TRUE(HasFlow("127.0.0.1", "198.18.0.40", "host4.corp.lab"));
+
+  ASSERT_THAT(Ctl("policy add loopback-a deny host4.corp.lab"), HasSubstr("1 added"));
+  EXPECT_TRUE(HasFlow("127.0.0.1", "198.18.0.40", "host4.corp.lab"))
+      << "a policy change does not revoke flows unless asked";
+  EXPECT_THAT(Kdig("host4.corp.lab A"), HasSubstr("status: REFUSED"));
+
+  // Replace with the same policy and --revoke: every flow the policy now
+  // denies goes (this one, and any an earlier audit-mode test left).
+  const std::string dir = gateway->dir.path().string();
+  ASSERT_EQ(RunCommand(StrCat(ZTGATECTL_BINARY, " --control unix:", gateway->control_socket,
+                              " policy get > ", dir, "/policy.txt"))
+                .status(),
+            absl::OkStatus());
+  EXPECT_THAT(Ctl(StrCat("policy replace ", dir, "/policy.txt --revoke")),
+              ::testing::ContainsRegex("[1-9][0-9]* flow\\(s\\) revoked"));
+  EXPECT_FALSE(HasFlow("127.0.0.1", "198.18.0.40", "host4.corp.lab"));
+
+  ASSERT_THAT(Ctl("policy remove loopback-a deny host4.corp.lab"), HasSubstr("1 removed"));
+  EXPECT_THAT(Kdig("host4.corp.lab A"), HasSubstr("198.18.0.40"));
+}
+
+TEST_F(ControlE2eTest, TcpApiRejectsCallerWithoutCertificate) {
+  const std::string target = StrCat("127.0.0.1:", gateway->api_port);
+  const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(5);
+
+  auto insecure = ztgate::v1::Policy::NewStub(
+      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext insecure_context;
+  insecure_context.set_deadline(deadline);
+  ztgate::v1::GetPolicyResponse response;
+  EXPECT_FALSE(insecure->GetPolicy(&insecure_context, {}, &response).ok());
+
+  grpc::SslCredentialsOptions server_only;
+  server_only.pem_root_certs = *ReadFileToString(gateway->pki.ca_certificate);
+  grpc::ChannelArguments arguments;
+  arguments.SetSslTargetNameOverride("dot.lab");
+  auto no_client_cert = ztgate::v1::Policy::NewStub(
+      grpc::CreateCustomChannel(target, grpc::SslCredentials(server_only), arguments));
+  grpc::ClientContext no_cert_context;
+  no_cert_context.set_deadline(deadline);
+  EXPECT_FALSE(no_client_cert->GetPolicy(&no_cert_context, {}, &response).ok())
+      << "TLS without a client certificate must be rejected";
+
+  grpc::SslCredentialsOptions mutual = server_only;
+  mutual.pem_cert_chain = *ReadFileToString(gateway->pki.client_cn.certificate);
+  mutual.pem_private_key = *ReadFileToString(gateway->pki.client_cn.key);
+  auto authenticated = ztgate::v1::Policy::NewStub(
+      grpc::CreateCustomChannel(target, grpc::SslCredentials(mutual), arguments));
+  grpc::ClientContext context;
+  context.set_deadline(deadline);
+  grpc::Status status = authenticated->GetPolicy(&context, {}, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
 }  // namespace

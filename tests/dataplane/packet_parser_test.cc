@@ -355,7 +355,7 @@ TEST(PacketParserTest, RandomGarbageNeverCrashes) {
       if (frame.size() > 15) frame[14] = static_cast<uint8_t>(i % 2 ? 0x45 : 0x60);
     }
     std::unique_ptr<uint8_t[]> exact(new uint8_t[frame.size() + 1]);
-    std::memcpy(exact.get(), frame.data(), frame.size());
+    if (!frame.empty()) std::memcpy(exact.get(), frame.data(), frame.size());
     ParsedFrame parsed;
     ParseFrame(exact.get(), frame.size(), parsed);
     if (parsed.kind != FrameKind::kMalformed) {

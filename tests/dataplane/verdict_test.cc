@@ -202,13 +202,17 @@ class VerdictTest : public ::testing::Test {
   }
 
   // Collects frames from `port` until `quiet_ms` pass without one, or for
-  // at most `max_ms`.
-  static std::vector<Bytes> Receive(uint16_t port, int quiet_ms = 300, int max_ms = 3000) {
+  // at most `max_ms`. The quiet period starts only once `expected` frames
+  // have arrived, so a slow (for example CPU-starved) dataplane is waited
+  // for up to `max_ms`.
+  static std::vector<Bytes> Receive(uint16_t port, int quiet_ms = 300, int max_ms = 3000,
+                                    size_t expected = 0) {
     std::vector<Bytes> frames;
     auto last = std::chrono::steady_clock::now();
     const auto deadline = last + std::chrono::milliseconds(max_ms);
     rte_mbuf* burst[32];
-    while (std::chrono::steady_clock::now() - last < std::chrono::milliseconds(quiet_ms) &&
+    while ((frames.size() < expected ||
+            std::chrono::steady_clock::now() - last < std::chrono::milliseconds(quiet_ms)) &&
            std::chrono::steady_clock::now() < deadline) {
       const uint16_t count = rte_eth_rx_burst(port, 0, burst, 32);
       for (uint16_t i = 0; i < count; ++i) {
@@ -232,7 +236,7 @@ class VerdictTest : public ::testing::Test {
     SCOPED_TRACE(label);
     Send(from, sent);
     const uint16_t to = from == inside_ ? outside_ : inside_;
-    const std::vector<Bytes> received = Receive(to);
+    const std::vector<Bytes> received = Receive(to, 300, 5000, expected.size());
     testing::WritePcap(WorkDir() + "/" + label + "-sent.pcap", sent);
     testing::WritePcap(WorkDir() + "/" + label + "-received.pcap", received);
     ASSERT_EQ(received.size(), expected.size());

@@ -53,6 +53,12 @@ std::string UnboundConfig(const std::string& dir, uint16_t port, const std::stri
   local-data: ")", kOtherName, R"(. 300 IN A )", kOtherV4, R"("
   local-data: "host3.corp.lab. 300 IN A 198.18.0.30"
   local-data: "host4.corp.lab. 300 IN A 198.18.0.40"
+  local-data: "ttl0.corp.lab. 0 IN A 198.18.0.50"
+  local-data: "short.corp.lab. 10 IN A 198.18.0.51"
+  local-data: "long.corp.lab. 600 IN A 198.18.0.51"
+  local-data: "longer.corp.lab. 1000 IN A 198.18.0.51"
+  local-data: "alias.corp.lab. 300 IN CNAME host3.corp.lab."
+  local-data: "svc.corp.lab. 300 IN HTTPS 1 . alpn=h2 ipv4hint=198.18.0.60 ipv6hint=2001:db8::60"
 remote-control:
   control-enable: no
 )");
