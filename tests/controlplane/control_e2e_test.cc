@@ -4,6 +4,7 @@
 // the dataplane whose acknowledgement releases each answer.
 #include <chrono>
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <thread>
 
@@ -263,6 +264,17 @@ TEST_F(ControlE2eTest, MutualTlsIdentitySelectsGroup) {
   const std::string cert = gateway->pki.client_spiffe.certificate;
   EXPECT_THAT(Kdig("host3.corp.lab A", "127.0.0.1", cert), HasSubstr("198.18.0.30"));
   EXPECT_THAT(Kdig("host1.corp.lab A", "127.0.0.1", cert), HasSubstr("status: REFUSED"));
+}
+
+TEST_F(ControlE2eTest, ClientWaitsForHeldAcknowledgement) {
+  gateway->dataplane.Pause();
+  auto answer = std::async(std::launch::async, [] { return Kdig("held.corp.lab A"); });
+  const bool early = answer.wait_for(std::chrono::milliseconds(400)) == std::future_status::ready;
+  gateway->dataplane.Resume();
+  EXPECT_FALSE(early) << "no answer may leave before the dataplane acknowledged";
+  const std::string output = answer.get();
+  EXPECT_THAT(output, HasSubstr("198.18.0.70"));
+  EXPECT_TRUE(HasFlow("127.0.0.1", "198.18.0.70", "held.corp.lab"));
 }
 
 TEST_F(ControlE2eTest, FailsClosedWhileDataplaneCannotAcknowledge) {
