@@ -44,7 +44,7 @@ class AuditCollector {
   void Stop();
 
   // Decision consumer: records would-be-denied names and the addresses
-  // every answer taught each client.
+  // each client received in its answers.
   void RecordDecision(const DecisionRecord& record);
   // Records one sampled drop (client, destination) from a dataplane.
   void RecordDrop(const IpAddress& client, const IpAddress& destination);
@@ -55,7 +55,7 @@ class AuditCollector {
   struct ClientFindings {
     std::set<std::string> would_be_denied;
     std::set<IpAddress> dropped;
-    std::set<IpAddress> resolved;  // Addresses answers gave this client.
+    std::set<IpAddress> resolved;  // Addresses this client received in answers.
   };
 
   ClientFindings* FindingsFor(const IpAddress& client);
