@@ -83,6 +83,15 @@ class YamlMap {
   std::set<std::string, std::less<>> read_keys_;
 };
 
+// Stores a value read with a YamlMap accessor into `target` when the key
+// was present; returns the accessor's error otherwise.
+template <typename T, typename U>
+absl::Status Assign(absl::StatusOr<std::optional<T>> value, U& target) {
+  if (!value.ok()) return value.status();
+  if (*value) target = std::move(**value);
+  return absl::OkStatus();
+}
+
 // Parses "250ms", "30s", "5m", "1h" or "1d". Plain numbers are rejected so
 // that every duration in a config file carries its unit.
 absl::StatusOr<absl::Duration> ParseConfigDuration(std::string_view text);

@@ -8,13 +8,6 @@
 namespace ztgate::controlplane {
 namespace {
 
-template <typename T, typename U>
-absl::Status Assign(absl::StatusOr<std::optional<T>> value, U& target) {
-  if (!value.ok()) return value.status();
-  if (*value) target = std::move(**value);
-  return absl::OkStatus();
-}
-
 absl::StatusOr<DataplaneTarget> ReadDataplane(YamlMap& map) {
   DataplaneTarget dataplane;
   if (absl::Status s = Assign(map.String("target"), dataplane.target); !s.ok()) return s;

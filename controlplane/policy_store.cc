@@ -51,48 +51,54 @@ absl::StatusOr<uint64_t> PolicyStore::Replace(resolver::PolicyConfig config,
 absl::StatusOr<std::pair<uint64_t, uint32_t>> PolicyStore::AddPatterns(
     const std::string& group, PatternListKind list, const std::vector<std::string>& patterns,
     uint64_t expected_version) {
-  std::lock_guard lock(mutex_);
-  if (absl::Status status = CheckVersion(expected_version); !status.ok()) return status;
-  resolver::PolicyConfig candidate = config_;
-  resolver::GroupConfig* target = FindGroup(candidate, group);
-  if (target == nullptr) return absl::NotFoundError(StrCat("group \"", group, "\" not found"));
-  std::vector<std::string>& entries = list == PatternListKind::kAllow ? target->allow : target->deny;
-  std::vector<int>& lines = list == PatternListKind::kAllow ? target->allow_lines
-                                                             : target->deny_lines;
-  uint32_t added = 0;
-  for (const std::string& pattern : patterns) {
-    if (std::find(entries.begin(), entries.end(), pattern) != entries.end()) continue;
-    entries.push_back(pattern);
-    if (!lines.empty()) lines.push_back(0);  // Not from a file.
-    ++added;
-  }
-  absl::StatusOr<uint64_t> version = Publish(std::move(candidate));
-  if (!version.ok()) return version.status();
-  return std::make_pair(*version, added);
+  return EditPatterns(group, list, expected_version,
+                      [&patterns](std::vector<std::string>& entries, std::vector<int>& lines) {
+                        uint32_t added = 0;
+                        for (const std::string& pattern : patterns) {
+                          if (std::find(entries.begin(), entries.end(), pattern) != entries.end()) {
+                            continue;
+                          }
+                          entries.push_back(pattern);
+                          if (!lines.empty()) lines.push_back(0);  // Not from a file.
+                          ++added;
+                        }
+                        return added;
+                      });
 }
 
 absl::StatusOr<std::pair<uint64_t, uint32_t>> PolicyStore::RemovePatterns(
     const std::string& group, PatternListKind list, const std::vector<std::string>& patterns,
     uint64_t expected_version) {
+  return EditPatterns(group, list, expected_version,
+                      [&patterns](std::vector<std::string>& entries, std::vector<int>& lines) {
+                        uint32_t removed = 0;
+                        for (const std::string& pattern : patterns) {
+                          auto it = std::find(entries.begin(), entries.end(), pattern);
+                          if (it == entries.end()) continue;
+                          if (lines.size() == entries.size()) {
+                            lines.erase(lines.begin() + (it - entries.begin()));
+                          }
+                          entries.erase(it);
+                          ++removed;
+                        }
+                        return removed;
+                      });
+}
+
+absl::StatusOr<std::pair<uint64_t, uint32_t>> PolicyStore::EditPatterns(
+    const std::string& group, PatternListKind list, uint64_t expected_version,
+    const PatternEdit& edit) {
   std::lock_guard lock(mutex_);
   if (absl::Status status = CheckVersion(expected_version); !status.ok()) return status;
   resolver::PolicyConfig candidate = config_;
   resolver::GroupConfig* target = FindGroup(candidate, group);
   if (target == nullptr) return absl::NotFoundError(StrCat("group \"", group, "\" not found"));
-  std::vector<std::string>& entries = list == PatternListKind::kAllow ? target->allow : target->deny;
-  std::vector<int>& lines = list == PatternListKind::kAllow ? target->allow_lines
-                                                             : target->deny_lines;
-  uint32_t removed = 0;
-  for (const std::string& pattern : patterns) {
-    auto it = std::find(entries.begin(), entries.end(), pattern);
-    if (it == entries.end()) continue;
-    if (lines.size() == entries.size()) lines.erase(lines.begin() + (it - entries.begin()));
-    entries.erase(it);
-    ++removed;
-  }
+  const bool allow = list == PatternListKind::kAllow;
+  const uint32_t changed = edit(allow ? target->allow : target->deny,
+                                allow ? target->allow_lines : target->deny_lines);
   absl::StatusOr<uint64_t> version = Publish(std::move(candidate));
   if (!version.ok()) return version.status();
-  return std::make_pair(*version, removed);
+  return std::make_pair(*version, changed);
 }
 
 absl::StatusOr<uint64_t> PolicyStore::SetMode(resolver::PolicyMode mode,

@@ -8,6 +8,7 @@
 #define ZTGATE_CONTROLPLANE_POLICY_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -46,6 +47,14 @@ class PolicyStore {
   absl::StatusOr<uint64_t> SetMode(resolver::PolicyMode mode, const std::string& group);
 
  private:
+  // Edits one group's allow or deny list (patterns and their file lines)
+  // and returns how many patterns changed.
+  using PatternEdit =
+      std::function<uint32_t(std::vector<std::string>& entries, std::vector<int>& lines)>;
+  absl::StatusOr<std::pair<uint64_t, uint32_t>> EditPatterns(const std::string& group,
+                                                             PatternListKind list,
+                                                             uint64_t expected_version,
+                                                             const PatternEdit& edit);
   absl::Status CheckVersion(uint64_t expected_version) const;
   // Builds and publishes `candidate`; the caller holds mutex_.
   absl::StatusOr<uint64_t> Publish(resolver::PolicyConfig candidate);

@@ -8,14 +8,6 @@
 namespace ztgate::resolver {
 namespace {
 
-// Stores an optional value read from YAML into `target` when present.
-template <typename T, typename U>
-absl::Status Assign(absl::StatusOr<std::optional<T>> value, U& target) {
-  if (!value.ok()) return value.status();
-  if (*value) target = std::move(**value);
-  return absl::OkStatus();
-}
-
 // Reads an optional integer in [min, max] into a uint32_t.
 absl::Status AssignCount(YamlMap& map, std::string_view key, int64_t min, int64_t max,
                          uint32_t& target) {
