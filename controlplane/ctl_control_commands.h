@@ -32,7 +32,8 @@ namespace ztgate::ctl {
     "  policy add|remove GROUP allow|deny PATTERN... [--revoke]\n" \
     "  policy mode enforce|audit [GROUP]           global mode, or one group's\n" \
     "  exceptions set PREFIX...                    exception subnets on every dataplane\n" \
-    "  decisions watch [--count N]                 stream decisions as JSON lines\n" \
+    "  decisions watch [--count N]                 stream decisions as JSON lines until N\n" \
+    "                                              arrive or Ctrl-C (no deadline)\n" \
     "  audit report [--client PREFIX]              audit findings and a proposed allow list\n"
 
 // True when `command` (its first word) belongs to the control plane.

@@ -51,7 +51,8 @@ constexpr char kUsage[] =
     "  dataplane remove --client PREFIX            remove every flow of the clients\n"
     "  dataplane mode enforce|audit                switch enforcement mode\n"
     "  dataplane exceptions [PREFIX...]            replace the exception subnets\n"
-    "  dataplane drops [--client PREFIX] [--count N]  stream sampled drops\n"
+    "  dataplane drops [--client PREFIX] [--count N]  stream sampled drops until N\n"
+    "                                              arrive or Ctrl-C (no deadline)\n"
     ZTGATE_CTL_CONTROL_USAGE
     "options:\n"
     "  --dataplane TARGET  FlowTable API (default unix:/run/ztgate/dataplane.sock)\n"

@@ -129,6 +129,11 @@ void ParseTransport(Span payload, bool is_v4, bool unfragmented, uint8_t hop_lim
         out.is_icmp_error = true;
       } else if (!is_v4 && type >= 133 && type <= 137) {
         out.is_ndp = unfragmented && hop_limit == kNdpHopLimit;
+      } else if (!is_v4 && (type == 130 || type == 131 || type == 132 || type == 143)) {
+        // MLD queries, reports and done (RFC 2710, RFC 3810 section 5) are
+        // link-scoped with hop limit 1; switches and routers need them to
+        // keep delivering the solicited-node multicast that NDP relies on.
+        out.is_ndp = unfragmented && hop_limit == 1;
       }
       return;
     }

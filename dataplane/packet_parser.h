@@ -48,7 +48,9 @@ struct ParsedFrame {
   bool is_v4 = false;
   // A fragment other than the first: no transport header follows.
   bool later_fragment = false;
-  bool is_ndp = false;         // ICMPv6 133-137 with hop limit 255.
+  // ICMPv6 133-137 with hop limit 255, or MLD (130-132, 143) with hop
+  // limit 1.
+  bool is_ndp = false;
   bool is_dhcp = false;        // UDP 67/68 (IPv4) or 546/547 (IPv6).
   bool is_icmp_error = false;  // The inner_* fields are set.
   uint8_t ip_protocol = 0;     // Transport protocol after extension headers.

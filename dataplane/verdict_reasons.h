@@ -25,7 +25,7 @@ namespace ztgate::dataplane {
   X(kFlow, "flow", "matched a live allow-table entry")                \
   X(kException, "exception", "address in an exception subnet")        \
   X(kArp, "arp", "ARP")                                               \
-  X(kNdp, "ndp", "IPv6 neighbour or router discovery (ICMPv6 133-137)") \
+  X(kNdp, "ndp", "IPv6 neighbour or router discovery (ICMPv6 133-137) and MLD") \
   X(kDhcp, "dhcp", "DHCPv4 or DHCPv6")                                \
   X(kIcmpError, "icmp_error", "ICMP error for an allowed pair")       \
   X(kEthertype, "ethertype", "ethertype listed in the config")

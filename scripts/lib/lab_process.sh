@@ -36,7 +36,11 @@ lab_stop_processes() {
 lab_spawn() {
   local log=$1
   shift
-  "$@" >"$log" 2>&1 &
+  # A session of its own, so a SIGINT to the lab's process group (Ctrl-C)
+  # reaches only the script, whose trap then stops every daemon in order.
+  # In this non-interactive shell a background job is no group leader, so
+  # setsid execs the program and the pid stays the program's own.
+  setsid "$@" >"$log" 2>&1 &
   LAB_LAST_PID=$!
   LAB_PIDS+=("$LAB_LAST_PID")
 }
@@ -103,12 +107,6 @@ lab_start_control() {
     lab_not_ready ztgate-control "$LAB_WORK/control-$mode.log"
 }
 
-# Replaces the running ztgate-control with one whose policy mode is `mode`.
-lab_restart_control() {
-  lab_stop_processes "$LAB_CONTROL_PID"
-  lab_start_control "$1"
-}
-
 # Creates the network, the certificates and every process of the lab.
 lab_start() {
   echo "lab: work directory $LAB_WORK (configs, logs, certificates)"
@@ -157,6 +155,22 @@ lab_down_kept() {
     [[ $LAB_KEPT_WORK == /tmp/ztgate-lab.* ]] && rm -rf "$LAB_KEPT_WORK"
     rm -f "$LAB_STATE_FILE"
   fi
+  lab_stop_leftovers
   lab_topology_down
   echo "lab: torn down"
+}
+
+# Stops what a killed run left behind, which wrote no state file: the
+# daemons and unbound (their arguments name a /tmp/ztgate-lab.* work
+# directory or a ztgate-lab DPDK file prefix) and the lab's Python servers,
+# then removes the work directories and DPDK runtime directories.
+lab_stop_leftovers() {
+  local pids
+  mapfile -t pids < <(pgrep -f -- '/tmp/ztgate-lab\.|--file-prefix=ztgate-lab-|scripts/lib/lab_servers\.py|scripts/lib/busy_client\.py' |
+    grep -vx "$$" || true)
+  if ((${#pids[@]} > 0)); then
+    echo "lab: stopping ${#pids[@]} process(es) left by an earlier run: ${pids[*]}"
+    lab_stop_processes "${pids[@]}"
+  fi
+  rm -rf /tmp/ztgate-lab.* /var/run/dpdk/ztgate-lab-* 2>/dev/null || true
 }

@@ -147,7 +147,10 @@ check_plain_dns_answered() {
 check_flow() {
   local client=$1 address=$2 name=$3
   local flows
-  flows=$(ctl_dataplane dataplane flows --client "$client/$([[ $client == *:* ]] && echo 128 || echo 32)")
+  if ! flows=$(ctl_dataplane dataplane flows --client "$client/$([[ $client == *:* ]] && echo 128 || echo 32)"); then
+    echo "cannot read the flow table: $flows"
+    return 1
+  fi
   awk -v d="$address" -v n="$name" '$2 == d && $NF == n { found = 1 } END { exit !found }' \
     <<<"$flows" && return 0
   echo "no flow to $address named $name for $client; the table holds:"
@@ -175,7 +178,10 @@ check_resolves_and_installs() {
 check_no_flow() {
   local client=$1 address=$2
   local flows
-  flows=$(ctl_dataplane dataplane flows --client "$client/$([[ $client == *:* ]] && echo 128 || echo 32)")
+  if ! flows=$(ctl_dataplane dataplane flows --client "$client/$([[ $client == *:* ]] && echo 128 || echo 32)"); then
+    echo "cannot read the flow table: $flows"
+    return 1
+  fi
   awk -v d="$address" '$2 == d { found = 1 } END { exit found }' <<<"$flows" && return 0
   echo "unexpected flow to $address for $client:"
   echo "$flows"
@@ -287,19 +293,11 @@ lab_enforce_steps() {
   lab_step_expiry
 }
 
-# Prints whether this ztgatectl has the `audit report` command.
-lab_has_audit_report() { "$CTL_BIN" --help 2>&1 | grep -q 'audit report'; }
-
 lab_step_audit() {
   lab_step 8 "audit mode: blocked traffic passes and is reported"
   lab_check "ztgatectl dataplane mode audit switches the dataplane" \
     ctl_dataplane dataplane mode audit
-  if "$CTL_BIN" --help 2>&1 | grep -q 'policy mode'; then
-    lab_check "ztgatectl policy mode audit switches ztgate-control" ctl_control policy mode audit
-  else
-    lab_say "this ztgatectl has no 'policy mode': restarting ztgate-control with policy.mode audit"
-    lab_restart_control audit
-  fi
+  lab_check "ztgatectl policy mode audit switches ztgate-control" ctl_control policy mode audit
   local family
   for family in 4 6; do
     lab_use_family "$family"
@@ -311,20 +309,22 @@ lab_step_audit() {
   done
   lab_check "the dataplane counted audited packets" \
     bash -c "'$CTL_BIN' --dataplane 'unix:$LAB_WORK/dataplane.sock' dataplane stats | grep '^audited'"
-  if lab_has_audit_report; then
-    local report
-    report=$(ctl_control audit report 2>&1 || true)
-    echo "$report" | sed 's/^/    /'
-    lab_check "the audit report names www.corp.lab for B" \
-      bash -c "grep -q '$LAB_CLIENT_B_V4' <<<\"\$1\" && grep -q www.corp.lab <<<\"\$1\"" _ "$report"
-    local destination
-    for destination in "${LAB_WEB_V4[3]}" "$LAB_UNBOUND_V4"; do
-      lab_check "the audit report lists A's unexplained destination $destination" \
-        bash -c "grep -q 'no name explains it:.*$destination' <<<\"\$1\"" _ "$report"
-    done
-  else
-    lab_skip "ztgatectl audit report" "this ztgatectl has no 'audit report' command yet"
-  fi
+  local report
+  report=$(ctl_control audit report 2>&1 || true)
+  echo "$report" | sed 's/^/    /'
+  lab_check "the audit report names www.corp.lab for B" \
+    bash -c "grep -q '$LAB_CLIENT_B_V4' <<<\"\$1\" && grep -q www.corp.lab <<<\"\$1\"" _ "$report"
+  local destination
+  for destination in "${LAB_WEB_V4[3]}" "$LAB_UNBOUND_V4"; do
+    lab_check "the audit report lists A's unexplained destination $destination" \
+      bash -c "grep -q 'no name explains it:.*$destination' <<<\"\$1\"" _ "$report"
+  done
+
+  # Back to enforcement, so a --keep network blocks what it should.
+  lab_check "ztgatectl policy mode enforce switches ztgate-control back" \
+    ctl_control policy mode enforce
+  lab_check "ztgatectl dataplane mode enforce switches the dataplane back" \
+    ctl_dataplane dataplane mode enforce
 }
 
 lab_run_steps() {

@@ -3,6 +3,9 @@
 
 #include <unistd.h>
 
+#include <filesystem>
+#include <string>
+
 #include <rte_eal.h>
 #include <rte_errno.h>
 
@@ -20,6 +23,12 @@ void EalEnvironment::SetUp() {
   ASSERT_GE(rc, 0) << "rte_eal_init failed: " << rte_strerror(rte_errno);
 }
 
-void EalEnvironment::TearDown() { rte_eal_cleanup(); }
+void EalEnvironment::TearDown() {
+  // DPDK 22.11 leaves its runtime directory behind; remove it with the EAL.
+  const std::string runtime_dir = rte_eal_get_runtime_dir();
+  rte_eal_cleanup();
+  std::error_code error;
+  std::filesystem::remove_all(runtime_dir, error);
+}
 
 }  // namespace ztgate::testing

@@ -175,6 +175,19 @@ TEST(PacketParserTest, NdpNeedsHopLimit255) {
   EXPECT_FALSE(Parse(testing::Ipv6Frame("fe80::1", "ff02::1", testing::Icmpv6(128, 0), echo)).is_ndp);
 }
 
+TEST(PacketParserTest, MldNeedsHopLimit1) {
+  for (uint8_t type : {130, 131, 132, 143}) {
+    SCOPED_TRACE(type);
+    testing::Ipv6Options options;
+    options.hop_limit = 1;
+    EXPECT_TRUE(
+        Parse(testing::Ipv6Frame("fe80::1", "ff02::16", testing::Icmpv6(type, 0), options)).is_ndp);
+    options.hop_limit = 2;
+    EXPECT_FALSE(
+        Parse(testing::Ipv6Frame("fe80::1", "ff02::16", testing::Icmpv6(type, 0), options)).is_ndp);
+  }
+}
+
 TEST(PacketParserTest, FragmentedNdpIsNotFlagged) {
   testing::Ipv6Options options;
   options.hop_limit = 255;
