@@ -97,6 +97,44 @@ int PolicyGet(const Call& call) {
   return 0;
 }
 
+std::string ModeText(ztgate::v1::Mode mode) {
+  switch (mode) {
+    case ztgate::v1::MODE_ENFORCE: return "enforce";
+    case ztgate::v1::MODE_AUDIT: return "audit";
+    default: return "global";
+  }
+}
+
+void PrintGroup(const ztgate::v1::Group& group) {
+  std::printf("group %s (mode %s)\n", group.name().c_str(), ModeText(group.mode()).c_str());
+  for (const ztgate::v1::Prefix& prefix : group.clients()) {
+    absl::StatusOr<IpPrefix> parsed = controlplane::PrefixFromProto(prefix);
+    std::printf("  client   %s\n", parsed.ok() ? parsed->ToString().c_str() : "(invalid)");
+  }
+  for (const std::string& identity : group.identities()) {
+    std::printf("  identity %s\n", identity.c_str());
+  }
+  for (const std::string& pattern : group.allow()) std::printf("  allow    %s\n", pattern.c_str());
+  for (const std::string& pattern : group.deny()) std::printf("  deny     %s\n", pattern.c_str());
+}
+
+// Prints the policy for people: addresses as text, one line per entry.
+int PolicyShow(const Call& call) {
+  grpc::ClientContext context;
+  call.Prepare(context);
+  ztgate::v1::GetPolicyResponse response;
+  grpc::Status status = call.stub->GetPolicy(&context, {}, &response);
+  if (!status.ok()) return call.Fail(status);
+  const ztgate::v1::PolicyDocument& policy = response.policy();
+  std::printf("policy version %lu, mode %s\n", policy.version(), ModeText(policy.mode()).c_str());
+  for (const ztgate::v1::Group& group : policy.groups()) PrintGroup(group);
+  if (policy.has_default_group()) {
+    std::printf("default ");
+    PrintGroup(policy.default_group());
+  }
+  return 0;
+}
+
 int PolicyReplace(const Call& call, std::vector<std::string> args) {
   const bool revoke = TakeRevoke(args);
   if (args.size() != 3) return Usage("usage: policy replace FILE [--revoke]");
@@ -282,6 +320,7 @@ int RunControlCommand(const std::shared_ptr<grpc::Channel>& channel, const std::
   const std::string second = command.size() > 1 ? command[1] : "";
   if (first == "control" && second == "stats") return ControlStats(call);
   if (first == "policy" && second == "get") return PolicyGet(call);
+  if (first == "policy" && second == "show") return PolicyShow(call);
   if (first == "policy" && second == "replace") return PolicyReplace(call, command);
   if (first == "policy" && (second == "add" || second == "remove")) {
     return PolicyPatterns(call, command);

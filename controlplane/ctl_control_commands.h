@@ -1,6 +1,7 @@
 // ztgatectl's commands for the control plane's Policy API:
 //
 //   control stats                                 decisions, cache, dataplanes
+//   policy show                                   the policy, readable
 //   policy get                                    the policy, as protobuf text
 //   policy replace FILE [--revoke]                replace it from protobuf text;
 //                                                 FILE's version is the expected one
@@ -27,7 +28,8 @@ namespace ztgate::ctl {
 // usage text can include it.
 #define ZTGATE_CTL_CONTROL_USAGE                                                            \
     "  control stats                               decisions, cache and dataplane links\n" \
-    "  policy get                                  the control plane's policy (protobuf text)\n" \
+    "  policy show                                 the control plane's policy, readable\n" \
+    "  policy get                                  the policy as protobuf text, for replace\n" \
     "  policy replace FILE [--revoke]              replace the policy from protobuf text\n" \
     "  policy add|remove GROUP allow|deny PATTERN... [--revoke]\n" \
     "  policy mode enforce|audit [GROUP]           global mode, or one group's\n" \

@@ -434,6 +434,14 @@ TEST_F(ControlE2eTest, RevokeRemovesNowDeniedFlows) {
   EXPECT_THAT(Kdig("host4.corp.lab A"), HasSubstr("198.18.0.40"));
 }
 
+TEST_F(ControlE2eTest, PolicyShowIsReadable) {
+  const std::string output = Ctl("policy show");
+  EXPECT_THAT(output, HasSubstr("group loopback-a (mode global)"));
+  EXPECT_THAT(output, HasSubstr("  client   127.0.0.1/32"));
+  EXPECT_THAT(output, HasSubstr("  allow    *.corp.lab"));
+  EXPECT_THAT(output, HasSubstr("  identity spiffe://corp.lab/laptop-a"));
+}
+
 TEST_F(ControlE2eTest, TcpApiRejectsCallerWithoutCertificate) {
   const std::string target = StrCat("127.0.0.1:", gateway->api_port);
   const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(5);
