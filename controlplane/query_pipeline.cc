@@ -228,27 +228,25 @@ void QueryPipeline::OnAnswer(std::shared_ptr<Query> query, dns::Message answer) 
                                                 : dns::HintFamily::kIpv4);
   RemoveOtherFamily(answer, client_is_v4);
 
+  // One walk serves both the decision log and the flows to install.
+  std::vector<FlowToInstall> flows;
   for (const dns::LearnedAddress& learned : chain.addresses) {
     if (learned.address.is_v4() != client_is_v4 || (strip_hints && IsHint(learned))) continue;
     query->record.addresses.push_back(learned.address);
+    const absl::Duration lifetime =
+        std::max(absl::Seconds(learned.ttl), options_.lifetime_floor) + options_.grace;
+    flows.push_back({query->client, learned.address, lifetime, query->record.name});
   }
   if (installer_ == nullptr || query->record.addresses.empty()) {
     Release(*query, std::move(answer), query->audit_denied ? DecisionVerdict::kAuditDenied
                                                            : DecisionVerdict::kAllowed);
     return;
   }
-  Install(std::move(query), std::move(answer));
+  Install(std::move(query), std::move(answer), std::move(flows));
 }
 
-void QueryPipeline::Install(std::shared_ptr<Query> query, dns::Message answer) {
-  const dns::AnswerChain chain = dns::WalkAnswer(answer, query->info.qname);
-  std::vector<FlowToInstall> flows;
-  for (const dns::LearnedAddress& learned : chain.addresses) {
-    if (learned.address.is_v4() != query->client.is_v4()) continue;
-    const absl::Duration lifetime =
-        std::max(absl::Seconds(learned.ttl), options_.lifetime_floor) + options_.grace;
-    flows.push_back({query->client, learned.address, lifetime, query->record.name});
-  }
+void QueryPipeline::Install(std::shared_ptr<Query> query, dns::Message answer,
+                            std::vector<FlowToInstall> flows) {
   query->install_started = absl::Now();
   const IpAddress client = query->client;
   installer_->Install(

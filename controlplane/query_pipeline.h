@@ -1,5 +1,4 @@
-// The protective resolver's per-query path, behind the DoT (and DoH)
-// listeners:
+// The protective resolver's per-query path, behind the DoT listeners:
 //
 //   parse -> check the query -> local answers (ANY, zone transfers)
 //   -> policy on the query name -> cache, else an upstream over DoT
@@ -34,7 +33,7 @@
 
 namespace ztgate::controlplane {
 
-// How SVCB and HTTPS ipv4hint/ipv6hint addresses are treated.
+// Treatment of SVCB and HTTPS ipv4hint/ipv6hint addresses.
 enum class HintMode {
   kInstall,  // Install them like A and AAAA records (the default).
   kStrip,    // Remove them from the answer, so clients must query A/AAAA.
@@ -71,7 +70,8 @@ class QueryPipeline final : public resolver::transport::QueryHandler {
   void Resolve(std::shared_ptr<Query> query);
   void OnUpstreamAnswer(std::shared_ptr<Query> query, absl::StatusOr<std::string> wire);
   void OnAnswer(std::shared_ptr<Query> query, resolver::dns::Message answer);
-  void Install(std::shared_ptr<Query> query, resolver::dns::Message answer);
+  void Install(std::shared_ptr<Query> query, resolver::dns::Message answer,
+               std::vector<FlowToInstall> flows);
   void Release(Query& query, resolver::dns::Message answer, DecisionVerdict verdict);
   void Reply(Query& query, const resolver::dns::Message& response, DecisionVerdict verdict);
   void ReplyWire(Query& query, std::string wire, DecisionVerdict verdict, uint16_t rcode);

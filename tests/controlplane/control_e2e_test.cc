@@ -301,7 +301,7 @@ TEST_F(ControlE2eTest, StatsCountDecisions) {
 }
 
 // Returns the seconds until the flow of (client, destination) expires, or
-// -1 when the dataplane holds no such flow.
+// -1 when the dataplane has no such flow.
 int64_t FlowSecondsLeft(const std::vector<ztgate::v1::FlowEntry>& flows,
                         const std::string& destination) {
   for (const ztgate::v1::FlowEntry& flow : flows) {
@@ -326,8 +326,8 @@ TEST_F(ControlE2eTest, TtlIsCappedAtInstalledLifetime) {
   // long (TTL 600) wants 605 s; 35 s left is less than half, so it refreshes.
   ASSERT_THAT(Kdig("long.corp.lab A"), HasSubstr("198.18.0.51"));
   EXPECT_GE(FlowSecondsLeft(ListFlows("127.0.0.1"), "198.18.0.51"), 600);
-  // longer (TTL 1000) wants 1005 s; about 605 s left is more than half, so
-  // no RPC, and the released TTL is capped at what the dataplane allows.
+  // longer (TTL 1000) wants 1005 s. About 605 s left is more than half, so
+  // there is no RPC, and the released TTL is capped at the 605 s allowed.
   const std::string output = Kdig("longer.corp.lab A");
   EXPECT_THAT(output, ::testing::ContainsRegex("longer\\.corp\\.lab\\.\\s+(60[0-5]|59[0-9])\\s+IN"));
   EXPECT_THAT(output, Not(HasSubstr("1000")));
