@@ -52,15 +52,28 @@ absl::Status ControlDaemon::Start() {
       options, policy_.get(), cache_.get(), upstreams_, installer_.get(),
       [this](const DecisionRecord& record) { decisions_.Publish(record); });
 
-  resolver::transport::DotServerOptions dot;
-  dot.listeners = dns.dot_listeners;
-  dot.tls = dns.tls;
-  dot.limits = dns.dot_limits;
-  auto server = resolver::transport::DotServer::Create(dot, pipeline_.get(), io_pool_.get());
-  if (!server.ok()) return server.status();
-  dot_server_ = std::move(*server);
-  if (absl::Status status = dot_server_->Start(); !status.ok()) return status;
+  if (absl::Status status = StartListeners(); !status.ok()) return status;
   return StartApi();
+}
+
+absl::Status ControlDaemon::StartListeners() {
+  const resolver::ResolverConfig& dns = config_.resolver;
+  for (auto protocol : {resolver::transport::ServerProtocol::kDot,
+                        resolver::transport::ServerProtocol::kDoh}) {
+    const bool dot = protocol == resolver::transport::ServerProtocol::kDot;
+    resolver::transport::TlsServerOptions options;
+    options.protocol = protocol;
+    options.listeners = dot ? dns.dot_listeners : dns.doh_listeners;
+    if (options.listeners.empty()) continue;
+    options.tls = dns.tls;
+    options.limits = dns.listener_limits;
+    options.doh = dns.doh;
+    auto server = resolver::transport::TlsServer::Create(options, pipeline_.get(), io_pool_.get());
+    if (!server.ok()) return server.status();
+    if (absl::Status status = (*server)->Start(); !status.ok()) return status;
+    (dot ? dot_server_ : doh_server_) = std::move(*server);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ControlDaemon::StartDecisionConsumers() {
@@ -130,6 +143,7 @@ void ControlDaemon::Stop() {
   decisions_.CloseAll();
   if (api_server_) api_server_->Shutdown();
   if (dot_server_) dot_server_->Stop();
+  if (doh_server_) doh_server_->Stop();
   if (audit_) audit_->Stop();
   if (installer_) installer_->Stop();
   if (upstreams_) upstreams_->Stop();
@@ -138,11 +152,35 @@ void ControlDaemon::Stop() {
   dnstap_log_.reset();  // Flushes and closes the file.
 }
 
-absl::Status ControlDaemon::ReloadTls() { return dot_server_->ReloadTls(); }
+absl::Status ControlDaemon::ReloadTls() {
+  absl::Status status;
+  if (dot_server_) status.Update(dot_server_->ReloadTls());
+  if (doh_server_) status.Update(doh_server_->ReloadTls());
+  return status;
+}
 
 std::vector<asio::ip::tcp::endpoint> ControlDaemon::dot_endpoints() const {
+  if (!dot_server_) return {};
   return dot_server_->local_endpoints();
 }
+
+std::vector<asio::ip::tcp::endpoint> ControlDaemon::doh_endpoints() const {
+  if (!doh_server_) return {};
+  return doh_server_->local_endpoints();
+}
+
+namespace {
+
+void FillServerCounters(std::string_view protocol,
+                        const resolver::transport::ServerCounters& counters,
+                        ztgate::v1::GetControlStatsResponse& response) {
+  (*response.mutable_queries_by_transport())[std::string(protocol)] = counters.queries;
+  for (const auto& [name, value] : resolver::transport::NamedCounters(counters)) {
+    (*response.mutable_listener_counters())[StrCat(protocol, ".", name)] = value;
+  }
+}
+
+}  // namespace
 
 void ControlDaemon::FillStats(ztgate::v1::GetControlStatsResponse& response) const {
   for (size_t i = 0; i < kDecisionVerdictCount; ++i) {
@@ -152,6 +190,8 @@ void ControlDaemon::FillStats(ztgate::v1::GetControlStatsResponse& response) con
   const resolver::cache::CacheStats cache = cache_->stats();
   response.set_cache_hits(cache.hits);
   response.set_cache_misses(cache.misses);
+  if (dot_server_) FillServerCounters("dot", dot_server_->stats(), response);
+  if (doh_server_) FillServerCounters("doh", doh_server_->stats(), response);
   for (const ztgate::v1::DataplaneStatus& status : installer_->Status()) {
     *response.add_dataplanes() = status;
   }

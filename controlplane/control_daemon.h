@@ -26,7 +26,7 @@
 #include "controlplane/query_pipeline.h"
 #include "resolver/cache/dns_cache.h"
 #include "resolver/policy/policy.h"
-#include "resolver/transport/dot_server.h"
+#include "resolver/transport/tls_server.h"
 #include "resolver/transport/io_context_pool.h"
 #include "resolver/transport/upstream_pool.h"
 
@@ -43,15 +43,18 @@ class ControlDaemon {
   // Waits up to `timeout` for every dataplane to be synced, then reports
   // SERVING. Returns false (and stays NOT_SERVING) on timeout.
   bool WaitDataplanesAndServe(absl::Duration timeout);
-  // Reloads the DoT certificates and keys (SIGHUP).
+  // Reloads the DoT and DoH certificates and keys (SIGHUP).
   absl::Status ReloadTls();
 
   void FillStats(ztgate::v1::GetControlStatsResponse& response) const;
   // The DoT listeners' bound addresses (port 0 in tests picks a free port).
   std::vector<asio::ip::tcp::endpoint> dot_endpoints() const;
+  std::vector<asio::ip::tcp::endpoint> doh_endpoints() const;
 
  private:
   absl::Status StartDecisionConsumers();
+  // Starts the DoT and the DoH server, each when it has listeners.
+  absl::Status StartListeners();
   absl::Status StartApi();
 
   ControlConfig config_;
@@ -66,7 +69,8 @@ class ControlDaemon {
   std::shared_ptr<resolver::transport::UpstreamPool> upstreams_;
   std::unique_ptr<FlowInstaller> installer_;
   std::unique_ptr<QueryPipeline> pipeline_;
-  std::unique_ptr<resolver::transport::DotServer> dot_server_;
+  std::unique_ptr<resolver::transport::TlsServer> dot_server_;
+  std::unique_ptr<resolver::transport::TlsServer> doh_server_;
   std::unique_ptr<PolicyService> policy_service_;
   std::unique_ptr<grpc::Server> api_server_;
   bool started_ = false;

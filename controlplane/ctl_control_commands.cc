@@ -73,6 +73,17 @@ int ControlStats(const Call& call) {
   for (const auto& [verdict, count] : decisions) {
     std::printf("decision %-16s %12lu\n", verdict.c_str(), count);
   }
+  std::map<std::string, uint64_t> transports(stats.queries_by_transport().begin(),
+                                             stats.queries_by_transport().end());
+  for (const auto& [transport, count] : transports) {
+    std::printf("queries over %-11s %12lu\n", transport.c_str(), count);
+  }
+  std::map<std::string, uint64_t> counters(stats.listener_counters().begin(),
+                                           stats.listener_counters().end());
+  for (const auto& [name, count] : counters) {
+    // Zero counters are left out; most error counters stay at zero.
+    if (count != 0) std::printf("%-40s %12lu\n", name.c_str(), count);
+  }
   for (const ztgate::v1::DataplaneStatus& dataplane : stats.dataplanes()) {
     std::printf("dataplane %s: %s, %s, %lu flows mirrored, %lu batches, %lu failures, "
                 "install p50 %ldus p99 %ldus\n",

@@ -67,8 +67,10 @@ int Serve(const ControlConfig& config) {
     spdlog::error("start-up failed: {}", status.message());
     return 1;
   }
-  spdlog::info("DoT on {} listener(s), API on {}, {} policy group(s), {} dataplane(s)",
-               config.resolver.dot_listeners.size(), config.api.unix_socket,
+  spdlog::info("DoT on {} and DoH on {} listener(s), API on {}, {} policy group(s), "
+               "{} dataplane(s)",
+               config.resolver.dot_listeners.size(), config.resolver.doh_listeners.size(),
+               config.api.unix_socket,
                config.resolver.policy.groups.size(), config.dataplanes.size());
   if (!daemon.WaitDataplanesAndServe(kDataplaneSyncTimeout)) {
     spdlog::error("dataplanes not synced within {}; answers with addresses get SERVFAIL until "

@@ -8,6 +8,10 @@
 namespace ztgate::resolver {
 namespace {
 
+// Well-known ports of DNS over TLS (RFC 7858) and HTTPS.
+constexpr uint16_t kDefaultDotPort = 853;
+constexpr uint16_t kDefaultDohPort = 443;
+
 // Reads an optional integer in [min, max] into a uint32_t.
 absl::Status AssignCount(YamlMap& map, std::string_view key, int64_t min, int64_t max,
                          uint32_t& target) {
@@ -26,7 +30,7 @@ absl::Status AssignPositiveDuration(YamlMap& map, std::string_view key, absl::Du
   return absl::OkStatus();
 }
 
-absl::Status ReadListenerLimits(YamlMap& listen, DotListenerLimits& limits) {
+absl::Status ReadListenerLimits(YamlMap& listen, ListenerLimits& limits) {
   if (absl::Status s = AssignPositiveDuration(listen, "idle_timeout", limits.idle_timeout);
       !s.ok()) {
     return s;
@@ -61,15 +65,41 @@ absl::Status ReadUpstreamPool(YamlMap& map, UpstreamPoolConfig& pool) {
   return map.Finish();
 }
 
-absl::Status ReadListen(YamlMap& listen, ResolverConfig& config) {
-  std::vector<std::string> dot;
-  if (absl::Status s = Assign(listen.StringList("dot"), dot); !s.ok()) return s;
-  for (const std::string& text : dot) {
-    absl::StatusOr<Endpoint> endpoint = ParseEndpoint(text);
-    if (!endpoint.ok()) return listen.ErrorAt("dot", ToStd(endpoint.status().message()));
-    config.dot_listeners.push_back(*endpoint);
+// Reads the address list under `key`; an address without a port gets
+// `default_port`.
+absl::Status ReadEndpoints(YamlMap& listen, std::string_view key, uint16_t default_port,
+                           std::vector<Endpoint>& endpoints) {
+  std::vector<std::string> texts;
+  if (absl::Status s = Assign(listen.StringList(key), texts); !s.ok()) return s;
+  for (const std::string& text : texts) {
+    absl::StatusOr<Endpoint> endpoint = ParseEndpoint(text, default_port);
+    if (!endpoint.ok()) return listen.ErrorAt(key, ToStd(endpoint.status().message()));
+    endpoints.push_back(*endpoint);
   }
-  return ReadListenerLimits(listen, config.dot_limits);
+  return absl::OkStatus();
+}
+
+absl::Status ReadDohOptions(YamlMap& listen, DohOptions& doh) {
+  if (absl::Status s = Assign(listen.String("doh_path"), doh.path); !s.ok()) return s;
+  if (!doh.path.starts_with("/") || doh.path.find_first_of("?# ") != std::string::npos) {
+    return listen.ErrorAt("doh_path", "must be an absolute path such as /dns-query, "
+                                      "without query or fragment");
+  }
+  // Below 1024 bytes common browsers' requests no longer fit.
+  return AssignCount(listen, "max_header_bytes", 1024, 1 << 20, doh.max_header_bytes);
+}
+
+absl::Status ReadListen(YamlMap& listen, ResolverConfig& config) {
+  if (absl::Status s = ReadEndpoints(listen, "dot", kDefaultDotPort, config.dot_listeners);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = ReadEndpoints(listen, "doh", kDefaultDohPort, config.doh_listeners);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = ReadDohOptions(listen, config.doh); !s.ok()) return s;
+  return ReadListenerLimits(listen, config.listener_limits);
 }
 
 absl::Status ReadTls(YamlMap& tls, ServerTlsConfig& config) {
@@ -250,7 +280,14 @@ std::string Endpoint::ToString() const {
                          : StrCat("[", address.ToString(), "]:", port);
 }
 
-absl::StatusOr<Endpoint> ParseEndpoint(std::string_view text) {
+absl::StatusOr<Endpoint> ParseEndpoint(std::string_view text, uint16_t default_port) {
+  if (default_port != 0) {
+    std::string_view host = text;
+    if (host.starts_with("[") && host.ends_with("]")) host = host.substr(1, host.size() - 2);
+    if (absl::StatusOr<IpAddress> address = IpAddress::Parse(host); address.ok()) {
+      return Endpoint{*address, default_port};
+    }
+  }
   std::string_view host;
   std::string_view port_text;
   if (text.starts_with("[")) {
@@ -286,13 +323,13 @@ absl::Status ReadResolverConfig(YamlMap& root, ResolverConfig& config) {
   if (*listen) {
     if (absl::Status s = ReadListen(**listen, config); !s.ok()) return s;
   }
-  if (config.dot_listeners.empty()) {
-    return root.ErrorAt("listen", "listen.dot needs at least one address:port");
+  if (config.dot_listeners.empty() && config.doh_listeners.empty()) {
+    return root.ErrorAt("listen", "listen needs at least one dot or doh address");
   }
 
   auto tls = root.Map("tls");
   if (!tls.ok()) return tls.status();
-  if (!*tls) return root.Error("tls is required: DoT needs a certificate and key");
+  if (!*tls) return root.Error("tls is required: DoT and DoH need a certificate and key");
   if (absl::Status s = ReadTls(**tls, config.tls); !s.ok()) return s;
 
   std::vector<YamlMap> upstreams;

@@ -2,12 +2,15 @@
 // upstreams, cache and policy. controlplane/control_config.h reads the whole
 // file and hands these sections here.
 //
-//   listen:
-//     dot: ["192.0.2.53:853", "[2001:db8::53]:853"]
+//   listen:                             # at least one DoT or DoH address
+//     dot: ["192.0.2.53:853", "[2001:db8::53]"]   # port 853 when omitted
+//     doh: ["192.0.2.53:443", "[2001:db8::53]"]   # port 443 when omitted
+//     doh_path: /dns-query              # the only path DoH answers on
+//     max_header_bytes: 8192            # DoH request line and headers
 //     idle_timeout: 30s                 # close a connection idle this long
-//     max_connections: 10000            # in total; more are rejected
-//     max_connections_per_client: 64    # per client address
-//     max_queries_per_connection: 128   # in flight; reading pauses beyond
+//     max_connections: 10000            # per protocol; more are rejected
+//     max_connections_per_client: 64    # per client address and protocol
+//     max_queries_per_connection: 128   # in flight (HTTP/2: streams)
 //   tls:
 //     certificate: /etc/ztgate/tls/server.crt
 //     key: /etc/ztgate/tls/server.key
@@ -62,7 +65,9 @@ struct Endpoint {
   uint16_t port = 0;
   std::string ToString() const;
 };
-absl::StatusOr<Endpoint> ParseEndpoint(std::string_view text);
+// With a `default_port`, an address alone ("192.0.2.1", "2001:db8::1" or
+// "[2001:db8::1]") is accepted and gets that port.
+absl::StatusOr<Endpoint> ParseEndpoint(std::string_view text, uint16_t default_port = 0);
 
 struct ServerTlsConfig {
   std::string certificate_file;
@@ -80,12 +85,22 @@ struct UpstreamConfig {
   uint32_t connections = 2;  // Persistent TLS connections to this upstream.
 };
 
-// Limits of the client-facing DoT listeners.
-struct DotListenerLimits {
+// Limits of the client-facing listeners. The DoT and the DoH server each
+// apply them on their own.
+struct ListenerLimits {
   absl::Duration idle_timeout = absl::Seconds(30);
   uint32_t max_connections = 10000;
   uint32_t max_connections_per_client = 64;
   uint32_t max_queries_per_connection = 128;
+};
+
+// DNS over HTTPS settings (RFC 8484).
+struct DohOptions {
+  std::string path = "/dns-query";
+  // Bytes of the request line (HTTP/2: the pseudo-headers) and header
+  // fields of one request. Larger requests get 431, or 414 when the
+  // request target alone is too long.
+  uint32_t max_header_bytes = 8192;
 };
 
 // Retry and health-tracking settings of the upstream pool.
@@ -130,7 +145,9 @@ struct PolicyConfig {
 
 struct ResolverConfig {
   std::vector<Endpoint> dot_listeners;
-  DotListenerLimits dot_limits;
+  std::vector<Endpoint> doh_listeners;
+  ListenerLimits listener_limits;
+  DohOptions doh;
   ServerTlsConfig tls;
   std::vector<UpstreamConfig> upstreams;
   UpstreamPoolConfig upstream_pool;

@@ -96,6 +96,21 @@ absl::Status ConfigureClientVerification(SSL_CTX* ctx, const ServerTlsConfig& co
   return absl::OkStatus();
 }
 
+// Picks the first protocol of the server's list (`arg`) that the client
+// offers. Without a match the handshake goes on without ALPN, so a DoT
+// client that sends an unexpected list is not cut off.
+int SelectAlpn(SSL*, const unsigned char** out, unsigned char* out_length,
+               const unsigned char* offered, unsigned int offered_length, void* arg) {
+  const auto* server_list = static_cast<const std::string_view*>(arg);
+  unsigned char* selected = nullptr;
+  const int result = SSL_select_next_proto(
+      &selected, out_length, reinterpret_cast<const unsigned char*>(server_list->data()),
+      static_cast<unsigned int>(server_list->size()), offered, offered_length);
+  if (result != OPENSSL_NPN_NEGOTIATED) return SSL_TLSEXT_ERR_NOACK;
+  *out = selected;
+  return SSL_TLSEXT_ERR_OK;
+}
+
 void ConfigureSessionResumption(SSL_CTX* ctx, SSL_CTX* ticket_keys_from) {
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
   SSL_CTX_sess_set_cache_size(ctx, kSessionCacheSize);
@@ -162,6 +177,7 @@ absl::Status OpenSslError(absl::StatusCode code, std::string_view what) {
 }
 
 absl::StatusOr<SslCtxPtr> BuildServerContext(const ServerTlsConfig& config,
+                                             const std::string_view* alpn,
                                              SSL_CTX* ticket_keys_from) {
   ERR_clear_error();
   SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
@@ -180,6 +196,9 @@ absl::StatusOr<SslCtxPtr> BuildServerContext(const ServerTlsConfig& config,
   if (absl::Status s = LoadServerCertificate(ctx.get(), config); !s.ok()) return s;
   if (absl::Status s = ConfigureClientVerification(ctx.get(), config); !s.ok()) return s;
   ConfigureSessionResumption(ctx.get(), ticket_keys_from);
+  if (alpn != nullptr) {
+    SSL_CTX_set_alpn_select_cb(ctx.get(), SelectAlpn, const_cast<std::string_view*>(alpn));
+  }
   return ctx;
 }
 

@@ -49,9 +49,13 @@ absl::Status OpenSslError(absl::StatusCode code, std::string_view what);
 // Builds the SSL_CTX of the client-facing DoT server: TLS 1.2 and 1.3,
 // forward-secret ciphers only, server-side session cache and session
 // tickets, and client certificate verification when client_ca_file is set.
+// `alpn`, when not null, is the server's ALPN protocol list in wire format
+// (RFC 7301), most preferred first; it must outlive the context. A client
+// that offers none of them still connects, without ALPN.
 // `ticket_keys_from`, when not null, donates its session ticket keys so
 // tickets issued before a reload still resume.
 absl::StatusOr<SslCtxPtr> BuildServerContext(const ServerTlsConfig& config,
+                                             const std::string_view* alpn = nullptr,
                                              SSL_CTX* ticket_keys_from = nullptr);
 
 // Builds the SSL_CTX for connections to one upstream. With tls_name the

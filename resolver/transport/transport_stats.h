@@ -1,4 +1,4 @@
-// Counters of the DoT server and the upstream pool. Every outcome is counted
+// Counters of the DoT and DoH servers and of the upstream pool. Every outcome is counted
 // once, with relaxed atomics, by the thread where it happens. Snapshot()
 // copies them into plain structs for export (gRPC stats, logs, tests).
 #ifndef ZTGATE_RESOLVER_TRANSPORT_TRANSPORT_STATS_H_
@@ -6,10 +6,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 namespace ztgate::resolver::transport {
 
-struct DotServerCounters {
+struct ServerCounters {
   uint64_t connections_accepted = 0;
   uint64_t connections_rejected_total_limit = 0;
   uint64_t connections_rejected_client_limit = 0;
@@ -30,7 +33,28 @@ struct DotServerCounters {
   uint64_t responses_after_close = 0;
   uint64_t tls_reloads = 0;
   uint64_t tls_reload_failures = 0;
+
+  // DoH only. Connections by the HTTP version ALPN chose (no ALPN counts
+  // as HTTP/1.1), and requests answered with an HTTP error status.
+  uint64_t http2_connections = 0;
+  uint64_t http1_connections = 0;
+  uint64_t http_requests = 0;
+  uint64_t http_400_bad_request = 0;
+  uint64_t http_404_not_found = 0;
+  uint64_t http_405_method_not_allowed = 0;
+  uint64_t http_413_content_too_large = 0;
+  uint64_t http_414_uri_too_long = 0;
+  uint64_t http_415_unsupported_media_type = 0;
+  uint64_t http_431_header_fields_too_large = 0;
+  uint64_t http_501_not_implemented = 0;
+  // The handler completed with no response; sent as 502.
+  uint64_t http_502_bad_gateway = 0;
+  // HTTP/2 protocol errors that ended the connection.
+  uint64_t http2_session_errors = 0;
 };
+
+// The counters of `counters` with their field names, in declaration order.
+std::vector<std::pair<std::string_view, uint64_t>> NamedCounters(const ServerCounters& counters);
 
 struct UpstreamPoolCounters {
   uint64_t queries = 0;

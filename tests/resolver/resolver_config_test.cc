@@ -127,10 +127,10 @@ upstream_pool:
 TEST(ResolverConfigTest, ReadsTransportKeys) {
   absl::StatusOr<ResolverConfig> config = Parse(kTransportConfig);
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->dot_limits.idle_timeout, absl::Seconds(10));
-  EXPECT_EQ(config->dot_limits.max_connections, 100u);
-  EXPECT_EQ(config->dot_limits.max_connections_per_client, 5u);
-  EXPECT_EQ(config->dot_limits.max_queries_per_connection, 32u);
+  EXPECT_EQ(config->listener_limits.idle_timeout, absl::Seconds(10));
+  EXPECT_EQ(config->listener_limits.max_connections, 100u);
+  EXPECT_EQ(config->listener_limits.max_connections_per_client, 5u);
+  EXPECT_EQ(config->listener_limits.max_queries_per_connection, 32u);
   EXPECT_EQ(config->upstreams[0].connections, 4u);
   EXPECT_EQ(config->upstream_pool.attempts, 2u);
   EXPECT_EQ(config->upstream_pool.max_failures, 5u);
@@ -141,10 +141,10 @@ TEST(ResolverConfigTest, ReadsTransportKeys) {
 TEST(ResolverConfigTest, TransportDefaults) {
   absl::StatusOr<ResolverConfig> config = Parse(kValidConfig);
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->dot_limits.idle_timeout, absl::Seconds(30));
-  EXPECT_EQ(config->dot_limits.max_connections, 10000u);
-  EXPECT_EQ(config->dot_limits.max_connections_per_client, 64u);
-  EXPECT_EQ(config->dot_limits.max_queries_per_connection, 128u);
+  EXPECT_EQ(config->listener_limits.idle_timeout, absl::Seconds(30));
+  EXPECT_EQ(config->listener_limits.max_connections, 10000u);
+  EXPECT_EQ(config->listener_limits.max_connections_per_client, 64u);
+  EXPECT_EQ(config->listener_limits.max_queries_per_connection, 128u);
   EXPECT_EQ(config->upstreams[0].connections, 2u);
   EXPECT_EQ(config->upstream_pool.attempts, 3u);
 }

@@ -9,6 +9,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
@@ -121,6 +123,26 @@ absl::StatusOr<std::string> DotTestClient::Receive() {
   std::string message(length, '\0');
   if (absl::Status s = ReadExactly(message.data(), length); !s.ok()) return s;
   return message;
+}
+
+absl::StatusOr<std::string> DotTestClient::ReceiveUntilClosed() {
+  std::string received;
+  char chunk[4096];
+  while (true) {
+    ERR_clear_error();
+    errno = 0;
+    const int n = SSL_read(ssl_, chunk, sizeof(chunk));
+    if (n > 0) {
+      received.append(chunk, static_cast<size_t>(n));
+      continue;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      return absl::DeadlineExceededError(
+          StrCat("the connection is still open; received: ", received));
+    }
+    // close_notify, a bare FIN or a reset: the server closed.
+    return received;
+  }
 }
 
 std::string DotTestClient::PeerCommonName() const {

@@ -1,6 +1,7 @@
 // A blocking DoT client for tests, over OpenSSL on a plain TCP socket. It
 // sends queries and reads responses one frame at a time, so a test decides
-// the exact order. It also exposes the SSL object (session reuse, peer
+// the exact order. It also sends and reads raw bytes, which the HTTP/1.1
+// tests of the DoH server use (it offers no ALPN, so DoH takes HTTP/1.1). It also exposes the SSL object (session reuse, peer
 // certificate).
 #ifndef ZTGATE_TESTS_RESOLVER_TRANSPORT_DOT_TEST_CLIENT_H_
 #define ZTGATE_TESTS_RESOLVER_TRANSPORT_DOT_TEST_CLIENT_H_
@@ -38,6 +39,9 @@ class DotTestClient {
   absl::Status SendRaw(std::string_view bytes);
   // Reads one framed message; UNAVAILABLE when the server closed.
   absl::StatusOr<std::string> Receive();
+  // Reads raw bytes until the server closes the connection (HTTP/1.1
+  // tests); DEADLINE_EXCEEDED when it stays open past the timeout.
+  absl::StatusOr<std::string> ReceiveUntilClosed();
 
   SSL* ssl() const { return ssl_; }
   bool session_reused() const { return SSL_session_reused(ssl_) == 1; }

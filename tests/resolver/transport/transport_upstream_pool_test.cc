@@ -9,7 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "resolver/transport/dot_server.h"
+#include "resolver/transport/tls_server.h"
 #include "resolver/transport/forwarding_handler.h"
 #include "resolver/transport/io_context_pool.h"
 #include "tests/resolver/transport/test_dns.h"
@@ -262,10 +262,10 @@ TEST_F(UpstreamPoolTest, DownUpstreamRecoversAfterProbe) {
       UpstreamPool::Create({UnboundUpstream()}, {}, &io_);
   ASSERT_TRUE(inner.ok()) << inner.status();
   ForwardingHandler handler(*inner);
-  DotServerOptions options;
+  TlsServerOptions options;
   options.listeners = {*ParseEndpoint(StrCat("127.0.0.1:", port))};
   options.tls = {lab_->pki.server.certificate, lab_->pki.server.key, "", false};
-  absl::StatusOr<std::unique_ptr<DotServer>> server = DotServer::Create(options, &handler, &io_);
+  absl::StatusOr<std::unique_ptr<TlsServer>> server = TlsServer::Create(options, &handler, &io_);
   ASSERT_TRUE(server.ok()) << server.status();
   ASSERT_TRUE((*server)->Start().ok());
 

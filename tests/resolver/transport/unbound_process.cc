@@ -51,6 +51,7 @@ std::string UnboundConfig(const std::string& dir, uint16_t port, const std::stri
   local-data: ")", kHostName, R"(. 300 IN A )", kHostV4, R"("
   local-data: ")", kHostName, R"(. 300 IN AAAA )", kHostV6, R"("
   local-data: ")", kOtherName, R"(. 300 IN A )", kOtherV4, R"("
+  local-data: "loopback.corp.lab. 60 IN A 127.0.0.1"
   local-data: "host3.corp.lab. 300 IN A 198.18.0.30"
   local-data: "host4.corp.lab. 300 IN A 198.18.0.40"
   local-data: "ttl0.corp.lab. 0 IN A 198.18.0.50"

@@ -1,9 +1,10 @@
-// ztgate's DoT server with the canned-answer handler, as a process for the
-// macro benchmarks (dot_compare.sh, handshake_bench.sh) to pin with
-// taskset. Runs until SIGINT or SIGTERM, then prints its counters.
+// ztgate's DoT or DoH server with the canned-answer handler, as a process
+// for the macro benchmarks (dot_compare.sh, doh_compare.sh,
+// handshake_bench.sh) to pin with taskset. Runs until SIGINT or SIGTERM,
+// then prints its counters.
 //
-//   dot_bench_server --listen 127.0.0.1:8853 --cert server.crt --key server.key
-//                    [--threads 1]
+//   tls_bench_server --listen 127.0.0.1:8853 --cert server.crt --key server.key
+//                    [--threads 1] [--protocol dot|doh] [--path /dns-query]
 #include <csignal>
 #include <cstdio>
 #include <string>
@@ -13,13 +14,13 @@
 
 #include "bench/resolver_transport/canned_answer_handler.h"
 #include "common/parse_number.h"
-#include "resolver/transport/dot_server.h"
+#include "resolver/transport/tls_server.h"
 
 namespace ztgate::bench {
 namespace {
 
 int Run(int argc, char** argv) {
-  resolver::transport::DotServerOptions options;
+  resolver::transport::TlsServerOptions options;
   size_t threads = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
@@ -35,6 +36,11 @@ int Run(int argc, char** argv) {
       options.tls.certificate_file = value;
     } else if (flag == "--key") {
       options.tls.key_file = value;
+    } else if (flag == "--protocol" && (value == "dot" || value == "doh")) {
+      options.protocol = value == "dot" ? resolver::transport::ServerProtocol::kDot
+                                        : resolver::transport::ServerProtocol::kDoh;
+    } else if (flag == "--path") {
+      options.doh.path = value;
     } else if (flag == "--threads" && ParseDecimal(value, &threads) && threads > 0) {
     } else {
       fprintf(stderr, "unknown or invalid option %s %s\n", flag.c_str(), value.c_str());
@@ -47,8 +53,8 @@ int Run(int argc, char** argv) {
 
   CannedAnswerHandler handler;
   resolver::transport::IoContextPool pool(threads);
-  absl::StatusOr<std::unique_ptr<resolver::transport::DotServer>> server =
-      resolver::transport::DotServer::Create(options, &handler, &pool);
+  absl::StatusOr<std::unique_ptr<resolver::transport::TlsServer>> server =
+      resolver::transport::TlsServer::Create(options, &handler, &pool);
   if (!server.ok()) {
     fprintf(stderr, "%s\n", std::string(server.status().message()).c_str());
     return 1;
@@ -67,12 +73,14 @@ int Run(int argc, char** argv) {
 
   (*server)->Stop();
   pool.Stop();
-  const resolver::transport::DotServerCounters stats = (*server)->stats();
-  printf("handshakes_completed %llu\nhandshakes_failed %llu\nqueries %llu\nresponses %llu\n",
+  const resolver::transport::ServerCounters stats = (*server)->stats();
+  printf("handshakes_completed %llu\nhandshakes_failed %llu\nqueries %llu\nresponses %llu\n"
+         "http_requests %llu\n",
          static_cast<unsigned long long>(stats.handshakes_completed),
          static_cast<unsigned long long>(stats.handshakes_failed),
          static_cast<unsigned long long>(stats.queries),
-         static_cast<unsigned long long>(stats.responses));
+         static_cast<unsigned long long>(stats.responses),
+         static_cast<unsigned long long>(stats.http_requests));
   return 0;
 }
 

@@ -1,26 +1,21 @@
-// The client-facing DNS-over-TLS server (RFC 7858).
+// The client-facing TLS server of the protective resolver: DNS over TLS
+// (RFC 7858) or DNS over HTTPS (RFC 8484), one protocol per server.
 //
 // Contract: each listener accepts TCP connections and admits them against
 // the total and per-client connection limits. An admitted connection runs a
 // TLS 1.2 or 1.3 handshake, verifying a client certificate when a client CA
-// is configured. The server then reads 2-byte length-prefixed DNS messages
-// (RFC 1035 section 4.2.2, RFC 7766) and hands each one to the
-// QueryHandler. Responses are written as the handler completes them, so
-// pipelined queries are answered out of order.
-//
-// Framing errors: a frame of length 0 to 11 cannot hold a DNS header, so it
-// cannot be answered with FORMERR (there is no ID to echo). The server
-// counts it as malformed_frames and closes the connection (RFC 7766 section
-// 6.2.4 leaves the reaction to the server). Anything of 12 bytes or more
-// goes to the handler, which answers a malformed message with FORMERR.
+// is configured, and then speaks the server's protocol: DoT framing
+// (dot_session.h), or HTTP/2 or HTTP/1.1 chosen by ALPN
+// (doh_http2_session.h, doh_http1_session.h). Every query goes to the
+// QueryHandler with the client's address and certificate identity.
 //
 // Concurrency: the acceptors run on the first io_context of the pool; each
 // accepted connection is placed on the next io_context, round robin, and
 // stays there, so one connection's handlers never run concurrently. The TLS
 // context for new handshakes is swapped atomically by ReloadTls();
 // established connections keep the context they started with.
-#ifndef ZTGATE_RESOLVER_TRANSPORT_DOT_SERVER_H_
-#define ZTGATE_RESOLVER_TRANSPORT_DOT_SERVER_H_
+#ifndef ZTGATE_RESOLVER_TRANSPORT_TLS_SERVER_H_
+#define ZTGATE_RESOLVER_TRANSPORT_TLS_SERVER_H_
 
 #include <memory>
 #include <vector>
@@ -36,21 +31,21 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "resolver/resolver_config.h"
-#include "resolver/transport/dot_server_state.h"
+#include "resolver/transport/tls_server_state.h"
 #include "resolver/transport/io_context_pool.h"
 
 namespace ztgate::resolver::transport {
 
-class DotConnection;
+class TlsConnection;
 
-class DotServer {
+class TlsServer {
  public:
   // Builds the TLS context; fails when a certificate, key or CA is invalid.
   // `handler` and `pool` must outlive the server.
-  static absl::StatusOr<std::unique_ptr<DotServer>> Create(DotServerOptions options,
+  static absl::StatusOr<std::unique_ptr<TlsServer>> Create(TlsServerOptions options,
                                                            QueryHandler* handler,
                                                            IoContextPool* pool);
-  ~DotServer();
+  ~TlsServer();
 
   // Binds every listener and starts accepting. The pool must be running.
   absl::Status Start();
@@ -66,11 +61,11 @@ class DotServer {
   // The bound addresses, with the ports actually chosen.
   std::vector<asio::ip::tcp::endpoint> local_endpoints() const;
 
-  DotServerCounters stats() const { return state_->stats.Snapshot(); }
+  ServerCounters stats() const { return state_->stats.Snapshot(); }
   uint32_t open_connections() const { return state_->limiter.total(); }
 
  private:
-  DotServer(DotServerOptions options, QueryHandler* handler, IoContextPool* pool,
+  TlsServer(TlsServerOptions options, QueryHandler* handler, IoContextPool* pool,
             std::shared_ptr<asio::ssl::context> tls_context);
 
   void Accept(size_t listener_index);
@@ -81,8 +76,8 @@ class DotServer {
   void CloseConnections();
   std::shared_ptr<asio::ssl::context> CurrentTlsContext() const;
 
-  const std::shared_ptr<DotServerState> state_;
-  const DotServerOptions& options_;  // state_->options.
+  const std::shared_ptr<TlsServerState> state_;
+  const TlsServerOptions& options_;  // state_->options.
   IoContextPool* const pool_;
 
   mutable absl::Mutex tls_mutex_;
@@ -96,4 +91,4 @@ class DotServer {
 
 }  // namespace ztgate::resolver::transport
 
-#endif  // ZTGATE_RESOLVER_TRANSPORT_DOT_SERVER_H_
+#endif  // ZTGATE_RESOLVER_TRANSPORT_TLS_SERVER_H_

@@ -1,5 +1,5 @@
-// One client's DoT connection; see dot_connection.h.
-#include "resolver/transport/dot_connection.h"
+// One client's TLS connection; see tls_connection.h.
+#include "resolver/transport/tls_connection.h"
 
 #include <asio/post.hpp>
 #include <asio/ssl/error.hpp>
@@ -7,13 +7,13 @@
 #include <spdlog/spdlog.h>
 
 #include "common/str_cat.h"
+#include "resolver/transport/doh_http1_session.h"
+#include "resolver/transport/doh_http2_session.h"
+#include "resolver/transport/dot_session.h"
 
 namespace ztgate::resolver::transport {
 namespace {
 
-// RFC 1035 section 4.1.1: the fixed header every DNS message starts with.
-constexpr size_t kDnsHeaderBytes = 12;
-constexpr size_t kMaxDnsMessageBytes = 65535;
 // How long a closing connection waits to send its close_notify and receive
 // the client's before the socket is closed anyway.
 constexpr auto kShutdownTimeout = std::chrono::seconds(1);
@@ -31,7 +31,7 @@ bool IsPeerClose(const asio::error_code& error) {
 
 }  // namespace
 
-DotConnection::DotConnection(std::shared_ptr<DotServerState> state,
+TlsConnection::TlsConnection(std::shared_ptr<TlsServerState> state,
                              asio::ip::tcp::socket socket,
                              std::shared_ptr<asio::ssl::context> tls_context)
     : state_(std::move(state)),
@@ -59,13 +59,15 @@ DotConnection::DotConnection(std::shared_ptr<DotServerState> state,
   stream_.lowest_layer().set_option(asio::ip::tcp::no_delay(true), error);
 }
 
-const IpAddress& DotConnection::client_address() const { return client_.address; }
+TlsConnection::~TlsConnection() = default;
 
-void DotConnection::Start() {
+const IpAddress& TlsConnection::client_address() const { return client_.address; }
+
+void TlsConnection::Start() {
   timer_.expires_after(ToChrono(state_->options.handshake_timeout));
   timer_.async_wait([self = shared_from_this()](const asio::error_code& error) {
     if (error || self->established_ || self->closed_) return;
-    self->state_->stats.Add(&DotServerCounters::handshake_timeouts);
+    self->state_->stats.Add(&ServerCounters::handshake_timeouts);
     self->Close("TLS handshake timed out");
   });
   stream_.async_handshake(asio::ssl::stream_base::server,
@@ -74,34 +76,59 @@ void DotConnection::Start() {
                           });
 }
 
-void DotConnection::OnHandshake(const asio::error_code& error) {
+void TlsConnection::OnHandshake(const asio::error_code& error) {
   if (closed_) return;
   if (error) {
-    state_->stats.Add(&DotServerCounters::handshakes_failed);
+    state_->stats.Add(&ServerCounters::handshakes_failed);
     state_->LogError("TLS handshake failed", peer_, error.message());
     Close("");
     return;
   }
   established_ = true;
   SSL* ssl = stream_.native_handle();
-  state_->stats.Add(&DotServerCounters::handshakes_completed);
-  if (SSL_session_reused(ssl)) state_->stats.Add(&DotServerCounters::handshakes_resumed);
+  state_->stats.Add(&ServerCounters::handshakes_completed);
+  if (SSL_session_reused(ssl)) state_->stats.Add(&ServerCounters::handshakes_resumed);
   // The handshake succeeded, so a certificate that is present has passed
   // verification against the client CA.
   if (X509* cert = SSL_get0_peer_certificate(ssl);
       cert != nullptr && SSL_get_verify_result(ssl) == X509_V_OK) {
     client_.identity = ExtractIdentity(cert);
   }
-  spdlog::debug("dot: {} connected ({}, identity {}:{})", peer_, SSL_get_version(ssl),
-                IdentityKindName(client_.identity.kind), client_.identity.name);
   last_activity_ = std::chrono::steady_clock::now();
   ArmIdleTimer();
-  ReadMore();
+  StartProtocol();
+  spdlog::debug("{}: {} connected ({}, identity {}:{})", state_->name(), peer_,
+                SSL_get_version(ssl), IdentityKindName(client_.identity.kind),
+                client_.identity.name);
+  // An HTTP/2 server sends its SETTINGS first.
+  AfterProtocolCall(true);
 }
 
-void DotConnection::ReadMore() {
-  if (reading_ || closed_ || shutting_down_) return;
-  if (in_flight_ >= state_->options.limits.max_queries_per_connection) return;
+void TlsConnection::StartProtocol() {
+  QuerySink& sink = *this;
+  if (state_->options.protocol == ServerProtocol::kDot) {
+    client_.transport = "dot";
+    protocol_ = std::make_unique<DotSession>(*state_, sink, peer_);
+    return;
+  }
+  client_.transport = "doh";
+  const unsigned char* alpn = nullptr;
+  unsigned int alpn_length = 0;
+  SSL_get0_alpn_selected(stream_.native_handle(), &alpn, &alpn_length);
+  const std::string_view selected(reinterpret_cast<const char*>(alpn), alpn_length);
+  if (selected == "h2") {
+    state_->stats.Add(&ServerCounters::http2_connections);
+    protocol_ = std::make_unique<Http2Session>(*state_, sink, peer_);
+  } else {
+    // "http/1.1", or a client that sent no ALPN.
+    state_->stats.Add(&ServerCounters::http1_connections);
+    protocol_ = std::make_unique<Http1Session>(*state_, sink, peer_);
+  }
+}
+
+void TlsConnection::ReadMore() {
+  if (reading_ || closed_ || shutting_down_ || close_after_write_) return;
+  if (!CanSubmit() || !protocol_->WantsInput()) return;
   reading_ = true;
   stream_.async_read_some(asio::buffer(read_chunk_),
                           [self = shared_from_this()](const asio::error_code& error,
@@ -110,7 +137,7 @@ void DotConnection::ReadMore() {
                           });
 }
 
-void DotConnection::OnRead(const asio::error_code& error, size_t bytes) {
+void TlsConnection::OnRead(const asio::error_code& error, size_t bytes) {
   reading_ = false;
   if (closed_ || shutting_down_) return;
   if (error) {
@@ -125,92 +152,77 @@ void DotConnection::OnRead(const asio::error_code& error, size_t bytes) {
     Close("");
     return;
   }
-  read_buffer_.append(read_chunk_.data(), bytes);
   last_activity_ = std::chrono::steady_clock::now();
-  if (!DispatchFrames()) return;
-  ReadMore();
+  in_protocol_call_ = true;
+  const bool keep_open = protocol_->OnReceive(std::string_view(read_chunk_.data(), bytes));
+  in_protocol_call_ = false;
+  AfterProtocolCall(keep_open);
 }
 
-bool DotConnection::DispatchFrames() {
-  size_t offset = 0;
-  dispatching_ = true;
-  while (read_buffer_.size() - offset >= 2 &&
-         in_flight_ < state_->options.limits.max_queries_per_connection) {
-    const auto* prefix = reinterpret_cast<const uint8_t*>(read_buffer_.data() + offset);
-    const size_t length = (size_t{prefix[0]} << 8) | prefix[1];
-    if (length < kDnsHeaderBytes) {
-      state_->stats.Add(&DotServerCounters::malformed_frames);
-      state_->LogError("malformed frame", peer_,
-                       StrCat("length ", length, " is shorter than a DNS header"));
-      dispatching_ = false;
-      Close("");
-      return false;
-    }
-    if (read_buffer_.size() - offset - 2 < length) break;
-    Dispatch(read_buffer_.substr(offset + 2, length));
-    offset += 2 + length;
-  }
-  dispatching_ = false;
-  read_buffer_.erase(0, offset);
-  // Answers the handler completed synchronously leave in one write.
-  WriteMore();
-  return true;
-}
-
-void DotConnection::Dispatch(std::string query) {
+void TlsConnection::SubmitQuery(std::string query, uint64_t request_id) {
   ++in_flight_;
-  state_->stats.Add(&DotServerCounters::queries);
+  state_->stats.Add(&ServerCounters::queries);
   state_->handler->HandleQuery(
-      std::move(query), client_, [self = shared_from_this()](std::string response) {
-        // On this connection's own thread the response is taken at once:
-        // inside DispatchFrames() it is only queued (DispatchFrames writes
-        // after its loop), elsewhere it is handled in full. From any other
-        // thread it is posted to this connection's event loop.
+      std::move(query), client_,
+      [self = shared_from_this(), request_id](std::string response) {
+        // On this connection's own thread the response is delivered at
+        // once (Deliver() defers it if a protocol call is running). From
+        // any other thread it is posted to this connection's event loop.
         if (self->io_context_->get_executor().running_in_this_thread()) {
-          if (self->dispatching_) {
-            self->QueueResponse(std::move(response));
-          } else {
-            self->OnResponse(std::move(response));
-          }
+          self->Deliver(request_id, std::move(response));
           return;
         }
         asio::post(self->stream_.get_executor(),
-                   [self, response = std::move(response)]() mutable {
-                     self->OnResponse(std::move(response));
+                   [self, request_id, response = std::move(response)]() mutable {
+                     self->Deliver(request_id, std::move(response));
                    });
       });
 }
 
-void DotConnection::QueueResponse(std::string response) {
-  --in_flight_;
-  if (closed_ || shutting_down_) {
-    state_->stats.Add(&DotServerCounters::responses_after_close);
-    return;
-  }
-  if (response.size() < kDnsHeaderBytes || response.size() > kMaxDnsMessageBytes) {
-    state_->stats.Add(&DotServerCounters::responses_dropped);
-    return;
-  }
-  pending_output_.push_back(static_cast<char>(response.size() >> 8));
-  pending_output_.push_back(static_cast<char>(response.size() & 0xff));
-  pending_output_.append(response);
-  state_->stats.Add(&DotServerCounters::responses);
+bool TlsConnection::CanSubmit() const {
+  return in_flight_ < state_->options.limits.max_queries_per_connection;
 }
 
-void DotConnection::OnResponse(std::string response) {
-  QueueResponse(std::move(response));
+void TlsConnection::Deliver(uint64_t request_id, std::string response) {
+  --in_flight_;
+  if (closed_ || shutting_down_) {
+    state_->stats.Add(&ServerCounters::responses_after_close);
+    return;
+  }
+  if (in_protocol_call_) {
+    deferred_responses_.emplace_back(request_id, std::move(response));
+    return;
+  }
+  in_protocol_call_ = true;
+  const bool keep_open = protocol_->OnResponse(request_id, std::move(response));
+  in_protocol_call_ = false;
+  AfterProtocolCall(keep_open);
+}
+
+void TlsConnection::AfterProtocolCall(bool keep_open) {
+  while (keep_open && !deferred_responses_.empty()) {
+    auto [request_id, response] = std::move(deferred_responses_.front());
+    deferred_responses_.pop_front();
+    in_protocol_call_ = true;
+    keep_open = protocol_->OnResponse(request_id, std::move(response));
+    in_protocol_call_ = false;
+  }
   if (closed_ || shutting_down_) return;
-  // Reading may have paused at the in-flight limit, with whole frames left.
-  if (!DispatchFrames()) return;
+  if (!keep_open || protocol_->Finished()) close_after_write_ = true;
+  // Responses the protocol produced since the last write leave together.
+  WriteMore();
   ReadMore();
 }
 
-void DotConnection::WriteMore() {
-  if (writing_ || closed_ || shutting_down_ || pending_output_.empty()) return;
-  // The frames queued since the last write go out together; the buffers
-  // swap, so neither is reallocated in steady state.
+void TlsConnection::WriteMore() {
+  if (writing_ || closed_ || shutting_down_) return;
+  // The buffer is reused, so it is not reallocated in steady state.
   write_buffer_.clear();
-  write_buffer_.swap(pending_output_);
+  protocol_->TakeOutput(write_buffer_);
+  if (write_buffer_.empty()) {
+    if (close_after_write_ || protocol_->Finished()) Shutdown("closed by the protocol");
+    return;
+  }
   writing_ = true;
   asio::async_write(stream_, asio::buffer(write_buffer_),
                     [self = shared_from_this()](const asio::error_code& error, size_t) {
@@ -218,7 +230,7 @@ void DotConnection::WriteMore() {
                     });
 }
 
-void DotConnection::OnWritten(const asio::error_code& error) {
+void TlsConnection::OnWritten(const asio::error_code& error) {
   writing_ = false;
   if (closed_ || shutting_down_) return;
   if (error) {
@@ -229,14 +241,14 @@ void DotConnection::OnWritten(const asio::error_code& error) {
   WriteMore();
 }
 
-void DotConnection::ArmIdleTimer() {
+void TlsConnection::ArmIdleTimer() {
   timer_.expires_at(last_activity_ + ToChrono(state_->options.limits.idle_timeout));
   timer_.async_wait([self = shared_from_this()](const asio::error_code& error) {
     self->OnIdleTimer(error);
   });
 }
 
-void DotConnection::OnIdleTimer(const asio::error_code& error) {
+void TlsConnection::OnIdleTimer(const asio::error_code& error) {
   if (error || closed_ || shutting_down_) return;
   // Reads move last_activity_ forward instead of re-arming the timer per
   // read; on expiry the timer is re-armed for what is left.
@@ -246,11 +258,11 @@ void DotConnection::OnIdleTimer(const asio::error_code& error) {
     ArmIdleTimer();
     return;
   }
-  state_->stats.Add(&DotServerCounters::idle_timeouts);
+  state_->stats.Add(&ServerCounters::idle_timeouts);
   Shutdown("idle timeout");
 }
 
-void DotConnection::CloseFromAnyThread() {
+void TlsConnection::CloseFromAnyThread() {
   asio::post(stream_.get_executor(), [self = shared_from_this()] {
     if (self->established_) {
       self->Shutdown("server stopping");
@@ -260,7 +272,7 @@ void DotConnection::CloseFromAnyThread() {
   });
 }
 
-void DotConnection::Shutdown(std::string reason) {
+void TlsConnection::Shutdown(std::string reason) {
   if (closed_ || shutting_down_) return;
   shutting_down_ = true;
   timer_.expires_after(kShutdownTimeout);
@@ -274,21 +286,21 @@ void DotConnection::Shutdown(std::string reason) {
   });
 }
 
-void DotConnection::Abort() {
+void TlsConnection::Abort() {
   closed_ = true;
   asio::error_code ignored;
   stream_.lowest_layer().close(ignored);
 }
 
-void DotConnection::Close(std::string_view reason) {
+void TlsConnection::Close(std::string_view reason) {
   if (closed_) return;
   closed_ = true;
-  if (!reason.empty()) spdlog::debug("dot: closing {}: {}", peer_, reason);
+  if (!reason.empty()) spdlog::debug("{}: closing {}: {}", state_->name(), peer_, reason);
   timer_.cancel();
   asio::error_code ignored;
   stream_.lowest_layer().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   stream_.lowest_layer().close(ignored);
-  state_->stats.Add(&DotServerCounters::connections_closed);
+  state_->stats.Add(&ServerCounters::connections_closed);
   state_->Unregister(this, client_.address);
 }
 

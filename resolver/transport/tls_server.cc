@@ -1,5 +1,5 @@
-// The client-facing DoT server; see dot_server.h.
-#include "resolver/transport/dot_server.h"
+// The client-facing DoT and DoH server; see tls_server.h.
+#include "resolver/transport/tls_server.h"
 
 #include <csignal>
 #include <future>
@@ -11,7 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/str_cat.h"
-#include "resolver/transport/dot_connection.h"
+#include "resolver/transport/tls_connection.h"
 
 namespace ztgate::resolver::transport {
 namespace {
@@ -41,31 +41,41 @@ std::string EndpointText(const asio::ip::tcp::endpoint& endpoint) {
              : StrCat(endpoint.address().to_string(), ":", endpoint.port());
 }
 
+// ALPN protocol lists in wire format (RFC 7301), most preferred first.
+// "dot" is the ALPN id of DNS over TLS (RFC 7858); DoH offers HTTP/2 and
+// HTTP/1.1.
+constexpr std::string_view kAlpnDot("\x03" "dot", 4);
+constexpr std::string_view kAlpnDoh("\x02" "h2" "\x08" "http/1.1", 12);
+
+const std::string_view* AlpnFor(ServerProtocol protocol) {
+  return protocol == ServerProtocol::kDot ? &kAlpnDot : &kAlpnDoh;
+}
+
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<DotServer>> DotServer::Create(DotServerOptions options,
+absl::StatusOr<std::unique_ptr<TlsServer>> TlsServer::Create(TlsServerOptions options,
                                                               QueryHandler* handler,
                                                               IoContextPool* pool) {
   if (options.listeners.empty()) {
-    return absl::InvalidArgumentError("the DoT server needs at least one listener");
+    return absl::InvalidArgumentError("the TLS server needs at least one listener");
   }
-  absl::StatusOr<SslCtxPtr> ctx = BuildServerContext(options.tls);
+  absl::StatusOr<SslCtxPtr> ctx = BuildServerContext(options.tls, AlpnFor(options.protocol));
   if (!ctx.ok()) return ctx.status();
   auto context = std::make_shared<asio::ssl::context>(ctx->release());
-  return std::unique_ptr<DotServer>(
-      new DotServer(std::move(options), handler, pool, std::move(context)));
+  return std::unique_ptr<TlsServer>(
+      new TlsServer(std::move(options), handler, pool, std::move(context)));
 }
 
-DotServer::DotServer(DotServerOptions options, QueryHandler* handler, IoContextPool* pool,
+TlsServer::TlsServer(TlsServerOptions options, QueryHandler* handler, IoContextPool* pool,
                      std::shared_ptr<asio::ssl::context> tls_context)
-    : state_(std::make_shared<DotServerState>(std::move(options), handler)),
+    : state_(std::make_shared<TlsServerState>(std::move(options), handler)),
       options_(state_->options),
       pool_(pool),
       tls_context_(std::move(tls_context)) {}
 
-DotServer::~DotServer() { Stop(); }
+TlsServer::~TlsServer() { Stop(); }
 
-absl::Status DotServer::Start() {
+absl::Status TlsServer::Start() {
   asio::io_context& accept_context = pool_->At(0);
   for (const Endpoint& endpoint : options_.listeners) {
     auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(accept_context);
@@ -78,9 +88,9 @@ absl::Status DotServer::Start() {
     if (!error) acceptor->listen(kListenBacklog, error);
     if (error) {
       return absl::UnavailableError(
-          StrCat("DoT listener ", endpoint.ToString(), ": ", error.message()));
+          StrCat(state_->name(), " listener ", endpoint.ToString(), ": ", error.message()));
     }
-    spdlog::info("dot: listening on {}", EndpointText(acceptor->local_endpoint()));
+    spdlog::info("{}: listening on {}", state_->name(), EndpointText(acceptor->local_endpoint()));
     acceptors_.push_back(std::move(acceptor));
     accept_retry_timers_.push_back(std::make_unique<asio::steady_timer>(accept_context));
   }
@@ -91,7 +101,7 @@ absl::Status DotServer::Start() {
   return absl::OkStatus();
 }
 
-void DotServer::Accept(size_t listener_index) {
+void TlsServer::Accept(size_t listener_index) {
   acceptors_[listener_index]->async_accept(
       pool_->Next(), [this, listener_index](const asio::error_code& error,
                                             asio::ip::tcp::socket socket) {
@@ -99,7 +109,7 @@ void DotServer::Accept(size_t listener_index) {
       });
 }
 
-void DotServer::OnAccepted(size_t listener_index, const asio::error_code& error,
+void TlsServer::OnAccepted(size_t listener_index, const asio::error_code& error,
                            asio::ip::tcp::socket socket) {
   if (error == asio::error::operation_aborted) return;
   if (error) {
@@ -115,21 +125,21 @@ void DotServer::OnAccepted(size_t listener_index, const asio::error_code& error,
     return;
   }
   auto connection =
-      std::make_shared<DotConnection>(state_, std::move(socket), CurrentTlsContext());
+      std::make_shared<TlsConnection>(state_, std::move(socket), CurrentTlsContext());
   switch (state_->limiter.TryAdmit(connection->client_address())) {
     case ConnectionLimiter::Admission::kAdmitted:
-      state_->stats.Add(&DotServerCounters::connections_accepted);
+      state_->stats.Add(&ServerCounters::connections_accepted);
       state_->Register(connection);
       asio::post(connection->executor(), [connection] { connection->Start(); });
       break;
     case ConnectionLimiter::Admission::kTotalLimit:
-      state_->stats.Add(&DotServerCounters::connections_rejected_total_limit);
+      state_->stats.Add(&ServerCounters::connections_rejected_total_limit);
       state_->LogError("connection rejected", connection->client_address().ToString(),
                StrCat("total limit of ", options_.limits.max_connections, " reached"));
       connection->Abort();
       break;
     case ConnectionLimiter::Admission::kClientLimit:
-      state_->stats.Add(&DotServerCounters::connections_rejected_client_limit);
+      state_->stats.Add(&ServerCounters::connections_rejected_client_limit);
       state_->LogError("connection rejected", connection->client_address().ToString(),
                StrCat("per-client limit of ", options_.limits.max_connections_per_client,
                       " reached"));
@@ -139,25 +149,26 @@ void DotServer::OnAccepted(size_t listener_index, const asio::error_code& error,
   Accept(listener_index);
 }
 
-void DotServer::WaitForSighup() {
+void TlsServer::WaitForSighup() {
 #ifdef SIGHUP
   if (signals_ == nullptr) signals_ = std::make_unique<asio::signal_set>(pool_->At(0), SIGHUP);
   signals_->async_wait([this](const asio::error_code& error, int) {
     if (error) return;
-    spdlog::info("dot: SIGHUP received, reloading TLS certificates");
+    spdlog::info("{}: SIGHUP received, reloading TLS certificates", state_->name());
     (void)ReloadTls();
     WaitForSighup();
   });
 #endif
 }
 
-absl::Status DotServer::ReloadTls() {
+absl::Status TlsServer::ReloadTls() {
   std::shared_ptr<asio::ssl::context> current = CurrentTlsContext();
-  absl::StatusOr<SslCtxPtr> ctx = BuildServerContext(options_.tls, current->native_handle());
+  absl::StatusOr<SslCtxPtr> ctx = BuildServerContext(options_.tls, AlpnFor(options_.protocol),
+                                                       current->native_handle());
   if (!ctx.ok()) {
-    state_->stats.Add(&DotServerCounters::tls_reload_failures);
-    spdlog::error("dot: TLS reload failed, keeping the previous certificate: {}",
-                  ctx.status().message());
+    state_->stats.Add(&ServerCounters::tls_reload_failures);
+    spdlog::error("{}: TLS reload failed, keeping the previous certificate: {}",
+                  state_->name(), ctx.status().message());
     return ctx.status();
   }
   auto context = std::make_shared<asio::ssl::context>(ctx->release());
@@ -165,27 +176,28 @@ absl::Status DotServer::ReloadTls() {
     absl::MutexLock lock(&tls_mutex_);
     tls_context_ = std::move(context);
   }
-  state_->stats.Add(&DotServerCounters::tls_reloads);
-  spdlog::info("dot: TLS certificate reloaded from {}", options_.tls.certificate_file);
+  state_->stats.Add(&ServerCounters::tls_reloads);
+  spdlog::info("{}: TLS certificate reloaded from {}", state_->name(),
+               options_.tls.certificate_file);
   return absl::OkStatus();
 }
 
-std::shared_ptr<asio::ssl::context> DotServer::CurrentTlsContext() const {
+std::shared_ptr<asio::ssl::context> TlsServer::CurrentTlsContext() const {
   absl::MutexLock lock(&tls_mutex_);
   return tls_context_;
 }
 
-void DotServer::Stop() {
+void TlsServer::Stop() {
   if (stopped_) return;
   stopped_ = true;
   if (!acceptors_.empty()) {
     CloseAcceptors();
-    spdlog::info("dot: stopped listening");
+    spdlog::info("{}: stopped listening", state_->name());
   }
   CloseConnections();
 }
 
-void DotServer::CloseAcceptors() {
+void TlsServer::CloseAcceptors() {
   // Acceptors, timers and the signal set belong to the first event loop and
   // are closed there. Closing queues their aborted handlers, which use this
   // object, so the promise is set by a second closure queued after them.
@@ -204,8 +216,8 @@ void DotServer::CloseAcceptors() {
   if (signals_ != nullptr) signals_->cancel(ignored);
 }
 
-void DotServer::CloseConnections() {
-  std::vector<std::shared_ptr<DotConnection>> open;
+void TlsServer::CloseConnections() {
+  std::vector<std::shared_ptr<TlsConnection>> open;
   {
     absl::MutexLock lock(&state_->mutex);
     for (auto& [pointer, weak] : state_->connections) {
@@ -222,11 +234,12 @@ void DotServer::CloseConnections() {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   if (state_->limiter.total() > 0) {
-    spdlog::warn("dot: {} connections still open after stop", state_->limiter.total());
+    spdlog::warn("{}: {} connections still open after stop", state_->name(),
+                 state_->limiter.total());
   }
 }
 
-std::vector<asio::ip::tcp::endpoint> DotServer::local_endpoints() const {
+std::vector<asio::ip::tcp::endpoint> TlsServer::local_endpoints() const {
   std::vector<asio::ip::tcp::endpoint> out;
   for (const auto& acceptor : acceptors_) {
     asio::error_code error;
@@ -236,26 +249,26 @@ std::vector<asio::ip::tcp::endpoint> DotServer::local_endpoints() const {
   return out;
 }
 
-void DotServerState::Register(const std::shared_ptr<DotConnection>& connection) {
+void TlsServerState::Register(const std::shared_ptr<TlsConnection>& connection) {
   absl::MutexLock lock(&mutex);
   connections[connection.get()] = connection;
 }
 
-void DotServerState::Unregister(DotConnection* connection, const IpAddress& client) {
+void TlsServerState::Unregister(TlsConnection* connection, const IpAddress& client) {
   limiter.Release(client);
   absl::MutexLock lock(&mutex);
   connections.erase(connection);
 }
 
-void DotServerState::LogError(std::string_view what, std::string_view peer,
+void TlsServerState::LogError(std::string_view what, std::string_view peer,
                               std::string_view error) {
   uint64_t suppressed = 0;
   if (!error_log_limiter.Allow(suppressed)) return;
   if (suppressed > 0) {
-    spdlog::warn("dot: {} for {}: {} ({} similar errors not logged)", what, peer, error,
+    spdlog::warn("{}: {} for {}: {} ({} similar errors not logged)", name(), what, peer, error,
                  suppressed);
   } else {
-    spdlog::warn("dot: {} for {}: {}", what, peer, error);
+    spdlog::warn("{}: {} for {}: {}", name(), what, peer, error);
   }
 }
 

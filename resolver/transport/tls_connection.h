@@ -1,22 +1,27 @@
-// One client's DoT connection: TLS handshake, 2-byte length framing,
-// pipelined queries handed to the QueryHandler, responses written in
-// completion order, and the idle timeout.
+// One client's connection to a TlsServer: the TLS handshake, the client's
+// certificate identity, reads and writes, the idle timeout and the orderly
+// close. What the bytes mean is left to a SessionProtocol, chosen after the
+// handshake: DoT framing on a DoT listener, and HTTP/2 or HTTP/1.1 by ALPN
+// on a DoH listener.
 //
 // A connection lives on one io_context; all its members are touched only
 // from that context's thread. Handler completions from other threads are
 // posted back to it. Reading pauses while max_queries_per_connection
-// queries are in flight and resumes as responses are written.
+// queries are in flight, or while the protocol wants no input, and resumes
+// as responses are written.
 //
 // Idle timeout (RFC 7766 section 6.2.3, RFC 7828): the connection closes,
 // with close_notify, when it has had no query in flight and received
 // nothing for idle_timeout.
-#ifndef ZTGATE_RESOLVER_TRANSPORT_DOT_CONNECTION_H_
-#define ZTGATE_RESOLVER_TRANSPORT_DOT_CONNECTION_H_
+#ifndef ZTGATE_RESOLVER_TRANSPORT_TLS_CONNECTION_H_
+#define ZTGATE_RESOLVER_TRANSPORT_TLS_CONNECTION_H_
 
 #include <array>
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
@@ -24,14 +29,16 @@
 #include <asio/ssl/stream.hpp>
 #include <asio/steady_timer.hpp>
 
-#include "resolver/transport/dot_server_state.h"
+#include "resolver/transport/session_protocol.h"
+#include "resolver/transport/tls_server_state.h"
 
 namespace ztgate::resolver::transport {
 
-class DotConnection : public std::enable_shared_from_this<DotConnection> {
+class TlsConnection : public std::enable_shared_from_this<TlsConnection>, private QuerySink {
  public:
-  DotConnection(std::shared_ptr<DotServerState> state, asio::ip::tcp::socket socket,
+  TlsConnection(std::shared_ptr<TlsServerState> state, asio::ip::tcp::socket socket,
                 std::shared_ptr<asio::ssl::context> tls_context);
+  ~TlsConnection() override;
 
   // Starts the handshake. Runs on the connection's io_context.
   void Start();
@@ -48,16 +55,21 @@ class DotConnection : public std::enable_shared_from_this<DotConnection> {
   using Stream = asio::ssl::stream<asio::ip::tcp::socket>;
 
   void OnHandshake(const asio::error_code& error);
+  // Creates the protocol for the listener and the ALPN the client chose.
+  void StartProtocol();
   void ReadMore();
   void OnRead(const asio::error_code& error, size_t bytes);
-  // Hands every complete frame in read_buffer_ to the handler; false when
-  // a malformed frame closed the connection.
-  bool DispatchFrames();
-  void Dispatch(std::string query);
-  // Frames a response into pending_output_ and counts it.
-  void QueueResponse(std::string response);
-  // A response completed outside DispatchFrames(): queue, write, resume.
-  void OnResponse(std::string response);
+
+  // QuerySink.
+  void SubmitQuery(std::string query, uint64_t request_id) override;
+  bool CanSubmit() const override;
+
+  // Gives a response to the protocol, or queues it while a protocol call
+  // is running.
+  void Deliver(uint64_t request_id, std::string response);
+  // Runs queued deliveries, then writes, reads or closes as the protocol's
+  // state asks. `keep_open` is what the protocol call returned.
+  void AfterProtocolCall(bool keep_open);
   void WriteMore();
   void OnWritten(const asio::error_code& error);
   void ArmIdleTimer();
@@ -66,23 +78,26 @@ class DotConnection : public std::enable_shared_from_this<DotConnection> {
   void Shutdown(std::string reason);
   void Close(std::string_view reason);
 
-  const std::shared_ptr<DotServerState> state_;
+  const std::shared_ptr<TlsServerState> state_;
   std::shared_ptr<asio::ssl::context> tls_context_;
   Stream stream_;
   asio::io_context* io_context_;  // The event loop this connection lives on.
   asio::steady_timer timer_;  // Handshake deadline, then idle timeout.
   ClientContext client_;
   std::string peer_;  // "address:port" for logs.
+  std::unique_ptr<SessionProtocol> protocol_;
 
-  // Bytes read and not yet framed; a frame is at most 2 + 65535 bytes.
-  std::string read_buffer_;
   std::array<char, 16384> read_chunk_;
   bool reading_ = false;
 
-  std::string pending_output_;  // Framed responses waiting for the next write.
-  std::string write_buffer_;    // The frames of the write in flight.
+  std::string write_buffer_;  // The bytes of the write in flight.
   bool writing_ = false;
-  bool dispatching_ = false;  // Inside DispatchFrames().
+  // Set when the protocol asked to close: close once output is written.
+  bool close_after_write_ = false;
+  // Inside a protocol call; responses completed meanwhile wait in
+  // deferred_responses_.
+  bool in_protocol_call_ = false;
+  std::deque<std::pair<uint64_t, std::string>> deferred_responses_;
   std::chrono::steady_clock::time_point last_activity_;
 
   uint32_t in_flight_ = 0;
@@ -93,4 +108,4 @@ class DotConnection : public std::enable_shared_from_this<DotConnection> {
 
 }  // namespace ztgate::resolver::transport
 
-#endif  // ZTGATE_RESOLVER_TRANSPORT_DOT_CONNECTION_H_
+#endif  // ZTGATE_RESOLVER_TRANSPORT_TLS_CONNECTION_H_
