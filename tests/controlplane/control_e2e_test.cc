@@ -1,4 +1,5 @@
-// ztgate-control end to end, every part real: kdig +tls as the client, the
+// ztgate-control end to end, every part real: kdig +tls and +https and
+// curl as the clients (DoT and DoH), the
 // ztgate-control daemon, unbound over DoT as the upstream (serving the
 // corp.lab test zone on loopback), and ztgate-dataplane on ring vdevs as
 // the dataplane whose acknowledgement releases each answer.
@@ -45,6 +46,7 @@ struct Gateway {
   DaemonProcess dataplane;
   DaemonProcess control;
   uint16_t dot_port = 0;
+  uint16_t doh_port = 0;
   uint16_t api_port = 0;
   std::string decision_log;
   std::string dataplane_socket;
@@ -57,6 +59,7 @@ std::string ControlConfig(const Gateway& g) {
   return StrCat(R"(
 listen:
   dot: ["127.0.0.1:)", g.dot_port, R"("]
+  doh: ["127.0.0.1:)", g.doh_port, R"("]
 tls:
   certificate: )", g.pki.server.certificate, R"(
   key: )", g.pki.server.key, R"(
@@ -127,6 +130,7 @@ class ControlE2eTest : public ::testing::Test {
     ASSERT_TRUE(dataplane_ready.ok()) << dataplane_ready;
 
     g.dot_port = FreePort();
+    g.doh_port = FreePort();
     g.api_port = FreePort();
     g.decision_log = dir + "/decisions.jsonl";
     std::ofstream(dir + "/control.yaml") << ControlConfig(g);
@@ -156,6 +160,16 @@ class ControlE2eTest : public ::testing::Test {
     absl::StatusOr<std::string> output =
         RunCommand(StrCat("kdig @127.0.0.1 -p ", gateway->dot_port, " -b ", source, " ", tls,
                           " +timeout=5 +retry=0 ", arguments, " 2>&1"));
+    EXPECT_TRUE(output.ok()) << output.status();
+    return output.ok() ? *output : "";
+  }
+
+  // Runs kdig over DoH (HTTP/2 POST) against ztgate-control.
+  static std::string KdigHttps(std::string_view arguments) {
+    absl::StatusOr<std::string> output = RunCommand(
+        StrCat("kdig @127.0.0.1 -p ", gateway->doh_port, " +https +tls-ca=",
+               gateway->pki.ca_certificate, " +tls-hostname=dot.lab +timeout=5 +retry=0 ",
+               arguments, " 2>&1"));
     EXPECT_TRUE(output.ok()) << output.status();
     return output.ok() ? *output : "";
   }
@@ -298,6 +312,59 @@ TEST_F(ControlE2eTest, StatsCountDecisions) {
   ASSERT_EQ(stats.dataplanes_size(), 1);
   EXPECT_TRUE(stats.dataplanes(0).synced());
   EXPECT_GE(stats.dataplanes(0).batches_sent(), 1u);
+}
+
+TEST_F(ControlE2eTest, DohAnswerIsInstalledThenReleased) {
+  const std::string output = KdigHttps("doh.corp.lab A");
+  EXPECT_THAT(output, HasSubstr("status: NOERROR"));
+  EXPECT_THAT(output, HasSubstr("198.18.0.80"));
+  EXPECT_TRUE(HasFlow("127.0.0.1", "198.18.0.80", "doh.corp.lab"))
+      << "the answer was released over DoH, so its flow must be installed";
+}
+
+TEST_F(ControlE2eTest, DohDeniedNameIsRefusedInsideOk) {
+  // A policy decision is a DNS answer: HTTP 200 carrying REFUSED.
+  const std::string output = KdigHttps("+https-get host2.corp.lab A");
+  EXPECT_THAT(output, HasSubstr("status: REFUSED"));
+  EXPECT_THAT(output, HasSubstr("EDE: 15"));
+  EXPECT_THAT(output, Not(HasSubstr("198.18.0.20")));
+}
+
+TEST_F(ControlE2eTest, DohFailsClosedWhileDataplaneCannotAcknowledge) {
+  gateway->dataplane.Pause();
+  const std::string output = KdigHttps("doh-held.corp.lab A");
+  gateway->dataplane.Resume();
+  EXPECT_THAT(output, HasSubstr("status: SERVFAIL"));
+  EXPECT_THAT(output, Not(HasSubstr("198.18.0.81")));
+}
+
+TEST_F(ControlE2eTest, DohQueriesAreCountedAndLogged) {
+  // curl sends the query over HTTP/2 with the message ID 0.
+  const std::string target = "/dns-query?dns=AAABAAABAAAAAAAABWhvc3QzBGNvcnADbGFiAAAcAAE";
+  absl::StatusOr<std::string> output = RunCommand(
+      StrCat("curl -sS --max-time 5 --cacert ", gateway->pki.ca_certificate,
+             " -o /dev/null -w '%{http_code} %{content_type}' https://127.0.0.1:",
+             gateway->doh_port, target, " 2>&1"));
+  ASSERT_TRUE(output.ok()) << output.status();
+  EXPECT_EQ(*output, "200 application/dns-message");
+
+  const ztgate::v1::GetControlStatsResponse stats = ControlStats();
+  EXPECT_GE(stats.queries_by_transport().at("doh"), 1u);
+  EXPECT_GE(stats.listener_counters().at("doh.http2_connections"), 1u);
+  EXPECT_GE(stats.listener_counters().at("doh.http_requests"), 1u);
+  EXPECT_THAT(Ctl("control stats"), HasSubstr("queries over doh"));
+
+  const std::string expected = R"("name":"host3.corp.lab","qtype":28,"verdict":"allowed")";
+  std::string log;
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (absl::Now() < deadline) {
+    std::ifstream in(gateway->decision_log);
+    log.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (log.find(expected) != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_THAT(log, HasSubstr(expected));
+  EXPECT_THAT(log, HasSubstr(R"("transport":"doh")"));
 }
 
 // Returns the seconds until the flow of (client, destination) expires, or

@@ -174,6 +174,63 @@ TEST(ResolverConfigTest, InvalidTransportValuesNameKeyAndLine) {
   }
 }
 
+constexpr char kDohConfig[] = R"(
+listen:
+  doh: ["192.0.2.53", "[2001:db8::53]", "192.0.2.53:8443"]
+  doh_path: /resolve
+  max_header_bytes: 4096
+tls:
+  certificate: /etc/ztgate/tls/server.crt
+  key: /etc/ztgate/tls/server.key
+upstreams:
+  - address: 127.0.0.1:9853
+    tls_name: resolver.lab
+)";
+
+TEST(ResolverConfigTest, ReadsDohListenersWithDefaultPort) {
+  absl::StatusOr<ResolverConfig> config = Parse(kDohConfig);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->dot_listeners.empty()) << "DoH alone is a valid set-up";
+  ASSERT_EQ(config->doh_listeners.size(), 3u);
+  EXPECT_EQ(config->doh_listeners[0].ToString(), "192.0.2.53:443");
+  EXPECT_EQ(config->doh_listeners[1].ToString(), "[2001:db8::53]:443");
+  EXPECT_EQ(config->doh_listeners[2].ToString(), "192.0.2.53:8443");
+  EXPECT_EQ(config->doh.path, "/resolve");
+  EXPECT_EQ(config->doh.max_header_bytes, 4096u);
+}
+
+TEST(ResolverConfigTest, DohDefaults) {
+  absl::StatusOr<ResolverConfig> config = Parse(kValidConfig);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->doh_listeners.empty());
+  EXPECT_EQ(config->doh.path, "/dns-query");
+  EXPECT_EQ(config->doh.max_header_bytes, 8192u);
+}
+
+TEST(ResolverConfigTest, InvalidDohValuesNameKeyAndLine) {
+  struct Case {
+    std::string from;
+    std::string to;
+    std::string expected;
+  };
+  const Case cases[] = {
+      {"doh_path: /resolve", "doh_path: resolve", "control.yaml:4: listen.doh_path: must be"},
+      {"doh_path: /resolve", "doh_path: /resolve?x=1", "control.yaml:4: listen.doh_path"},
+      {"max_header_bytes: 4096", "max_header_bytes: 100", "control.yaml:5: listen.max_header_bytes"},
+      {"\"192.0.2.53:8443\"", "\"192.0.2.53:0\"", "control.yaml:3: listen.doh"},
+      {"  doh: [\"192.0.2.53\", \"[2001:db8::53]\", \"192.0.2.53:8443\"]\n", "",
+       "listen needs at least one dot or doh address"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.to);
+    std::string text = kDohConfig;
+    text.replace(text.find(c.from), c.from.size(), c.to);
+    absl::StatusOr<ResolverConfig> config = Parse(text);
+    ASSERT_FALSE(config.ok());
+    EXPECT_THAT(std::string(config.status().message()), HasSubstr(c.expected));
+  }
+}
+
 TEST(EndpointTest, ParsesBothFamilies) {
   absl::StatusOr<Endpoint> v4 = ParseEndpoint("192.0.2.53:853");
   ASSERT_TRUE(v4.ok());
@@ -181,6 +238,14 @@ TEST(EndpointTest, ParsesBothFamilies) {
   absl::StatusOr<Endpoint> v6 = ParseEndpoint("[2001:db8::53]:8853");
   ASSERT_TRUE(v6.ok());
   EXPECT_EQ(v6->ToString(), "[2001:db8::53]:8853");
+}
+
+TEST(EndpointTest, DefaultPortForAddressAlone) {
+  EXPECT_EQ(ParseEndpoint("192.0.2.53", 443)->ToString(), "192.0.2.53:443");
+  EXPECT_EQ(ParseEndpoint("2001:db8::53", 443)->ToString(), "[2001:db8::53]:443");
+  EXPECT_EQ(ParseEndpoint("[2001:db8::53]", 853)->ToString(), "[2001:db8::53]:853");
+  EXPECT_EQ(ParseEndpoint("[2001:db8::53]:8853", 853)->ToString(), "[2001:db8::53]:8853");
+  EXPECT_FALSE(ParseEndpoint("resolver.lab", 443).ok());
 }
 
 TEST(EndpointTest, RejectsInvalid) {

@@ -56,6 +56,8 @@ std::string UnboundConfig(const std::string& dir, uint16_t port, const std::stri
   local-data: "host4.corp.lab. 300 IN A 198.18.0.40"
   local-data: "ttl0.corp.lab. 0 IN A 198.18.0.50"
   local-data: "held.corp.lab. 300 IN A 198.18.0.70"
+  local-data: "doh.corp.lab. 300 IN A 198.18.0.80"
+  local-data: "doh-held.corp.lab. 300 IN A 198.18.0.81"
   local-data: "short.corp.lab. 10 IN A 198.18.0.51"
   local-data: "long.corp.lab. 600 IN A 198.18.0.51"
   local-data: "longer.corp.lab. 1000 IN A 198.18.0.51"
