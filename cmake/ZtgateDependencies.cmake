@@ -4,6 +4,7 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(DPDK REQUIRED IMPORTED_TARGET libdpdk>=22.11)
 pkg_check_modules(SYSTEMD IMPORTED_TARGET libsystemd)
 pkg_check_modules(FSTRM REQUIRED IMPORTED_TARGET libfstrm)
+pkg_check_modules(LIBNGHTTP2 REQUIRED IMPORTED_TARGET libnghttp2)
 
 find_package(Threads REQUIRED)
 find_package(OpenSSL 3.0 REQUIRED)

@@ -5,7 +5,7 @@
 //   listen:                             # at least one DoT or DoH address
 //     dot: ["192.0.2.53:853", "[2001:db8::53]"]   # port 853 when omitted
 //     doh: ["192.0.2.53:443", "[2001:db8::53]"]   # port 443 when omitted
-//     doh_path: /dns-query              # the only path DoH answers on
+//     doh_path: /dns-query              # the only path that accepts queries
 //     max_header_bytes: 8192            # DoH request line and headers
 //     idle_timeout: 30s                 # close a connection idle this long
 //     max_connections: 10000            # per protocol; more are rejected

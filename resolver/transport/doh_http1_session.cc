@@ -255,7 +255,8 @@ void Http1Session::Respond(uint64_t id, HttpStatus status, std::string_view cont
   auto exchange = std::find_if(exchanges_.begin(), exchanges_.end(),
                                [id](const Exchange& e) { return e.id == id; });
   if (exchange == exchanges_.end()) return;
-  // The last response before the connection closes says so.
+  // The last response before the connection closes carries
+  // "Connection: close".
   const bool last = closing_ && &*exchange == &exchanges_.back();
   exchange->response = StrCat(
       "HTTP/1.1 ", static_cast<int>(status), " ", ReasonPhrase(status), "\r\n",

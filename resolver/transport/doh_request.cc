@@ -4,6 +4,8 @@
 #include <ctime>
 #include <optional>
 
+#include <fmt/chrono.h>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -124,17 +126,11 @@ std::string CacheControlFor(std::string_view response) {
 
 std::string_view HttpDate() {
   thread_local time_t formatted_second = 0;
-  thread_local char text[64] = {};
+  thread_local std::string text;
   const time_t now = time(nullptr);
-  if (now != formatted_second) {
-    struct tm parts {};
-#ifdef _WIN32
-    gmtime_s(&parts, &now);
-#else
-    gmtime_r(&now, &parts);
-#endif
-    // strftime's %a and %b follow the C locale, which the daemon keeps.
-    strftime(text, sizeof(text), "%a, %d %b %Y %H:%M:%S GMT", &parts);
+  if (now != formatted_second || text.empty()) {
+    // fmt formats %a and %b in the C locale, as HTTP requires.
+    text = fmt::format("{:%a, %d %b %Y %H:%M:%S} GMT", fmt::gmtime(now));
     formatted_second = now;
   }
   return text;

@@ -5,9 +5,10 @@
 //
 // Requests: GET with the query in the `dns` parameter (base64url, RFC 4648
 // section 5; padding is tolerated), or POST with an application/dns-message
-// body. Only the configured path answers (404 elsewhere); other methods get
-// 405, another POST content type 415, a missing or undecodable parameter or
-// a message shorter than a DNS header 400, a message over 65535 bytes 413.
+// body. Only the configured path accepts queries, and others get 404. Other
+// methods get 405 and another POST content type 415. A missing or
+// undecodable parameter, or a message shorter than a DNS header, gets 400,
+// and a message over 65535 bytes 413.
 // A message with a valid header but a malformed body is not an HTTP error:
 // it goes to the handler, which answers FORMERR, as over DoT.
 #ifndef ZTGATE_RESOLVER_TRANSPORT_DOH_REQUEST_H_

@@ -1,6 +1,6 @@
 // The application protocol spoken over one client's TLS connection: DoT's
 // length-prefixed frames, HTTP/1.1 or HTTP/2. TlsConnection owns the
-// socket, the TLS state, the timers and the admission; a SessionProtocol
+// socket, the TLS state, the timers and the admission. A SessionProtocol
 // turns received bytes into DNS queries and responses into bytes to send.
 //
 // Every call happens on the connection's thread and never re-enters: a
@@ -16,7 +16,7 @@
 
 namespace ztgate::resolver::transport {
 
-// The connection as the protocol sees it.
+// The connection, as the interface a protocol calls.
 class QuerySink {
  public:
   virtual ~QuerySink() = default;

@@ -260,16 +260,4 @@ void TlsServerState::Unregister(TlsConnection* connection, const IpAddress& clie
   connections.erase(connection);
 }
 
-void TlsServerState::LogError(std::string_view what, std::string_view peer,
-                              std::string_view error) {
-  uint64_t suppressed = 0;
-  if (!error_log_limiter.Allow(suppressed)) return;
-  if (suppressed > 0) {
-    spdlog::warn("{}: {} for {}: {} ({} similar errors not logged)", name(), what, peer, error,
-                 suppressed);
-  } else {
-    spdlog::warn("{}: {} for {}: {}", name(), what, peer, error);
-  }
-}
-
 }  // namespace ztgate::resolver::transport
