@@ -31,12 +31,10 @@ class ForwardingHandler : public QueryHandler {
 // 23 for anything else.
 uint16_t ExtendedErrorFor(const absl::Status& status);
 
-// Builds SERVFAIL for `query`: its header (ID, opcode, RD) and question, and,
-// when the query carries an OPT record directly after its question, an OPT
-// record with the EDE option `info_code`. Empty when the query's question
-// cannot be read.
-// NOTE: this reads only the simple query shape (one question, OPT as the
-// first additional record); the resolver's DNS codec builds the general case.
+// Builds SERVFAIL for `query` with the DNS codec (dns::UpstreamFailureResponse):
+// its ID, opcode, RD and question, and, when the query has EDNS, an OPT
+// record with the EDE option `info_code`. Empty when the query does not
+// parse or does not have exactly one question.
 std::string BuildServfail(std::string_view query, uint16_t info_code);
 
 }  // namespace ztgate::resolver::transport
