@@ -14,6 +14,7 @@
 #ifndef ZTGATE_DATAPLANE_CLASSIFIER_H_
 #define ZTGATE_DATAPLANE_CLASSIFIER_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -55,12 +56,20 @@ struct ClassifyContext {
 
 // Per-burst scratch space, kept by each worker so the packet path does not
 // allocate.
+// Largest frame a multi-segment mbuf chain is copied into before parsing:
+// above the 9216-byte jumbo frames that common NICs accept. Longer chains
+// are parsed from their first 16 KiB and count as truncated.
+inline constexpr uint32_t kMaxLinearizedFrame = 16384;
+
 struct ClassifyScratch {
   ParsedFrame frames[kBurstSize];
   FlowKey keys[kBurstSize];
   const FlowKey* key_pointers[kBurstSize];
   FlowEntry* entries[kBurstSize];
   uint8_t lookup_slot[kBurstSize];  // Frame index of each key.
+  // A chained frame, copied whole so that headers that cross a segment
+  // boundary parse. Only scattered receive (jumbo frames) makes chains.
+  alignas(64) uint8_t linear[kMaxLinearizedFrame];
 };
 
 namespace classifier_internal {
@@ -132,9 +141,20 @@ inline Verdict MalformedVerdict(const ParsedFrame& frame) {
 
 }  // namespace classifier_internal
 
-// Gives a verdict for each of `count` (at most kBurstSize) frames. Frames
-// are read from the first segment only; a header that continues into a
-// second segment counts as truncated.
+// Parses one frame into `frame`. A single-segment mbuf, the common case,
+// is read in place; a chain is first copied into scratch.linear.
+inline void ParseMbuf(rte_mbuf* mbuf, ClassifyScratch& scratch, ParsedFrame& frame) {
+  if (likely(mbuf->nb_segs == 1)) {
+    ParseFrame(rte_pktmbuf_mtod(mbuf, const uint8_t*), rte_pktmbuf_data_len(mbuf), frame);
+    return;
+  }
+  const uint32_t length = std::min(rte_pktmbuf_pkt_len(mbuf), kMaxLinearizedFrame);
+  const auto* data =
+      static_cast<const uint8_t*>(rte_pktmbuf_read(mbuf, 0, length, scratch.linear));
+  ParseFrame(data, data == nullptr ? 0 : length, frame);
+}
+
+// Gives a verdict for each of `count` (at most kBurstSize) frames.
 template <bool kInsideToOutside>
 void ClassifyBurst(const ClassifyContext& context, rte_mbuf* const* mbufs, uint16_t count,
                    ClassifyScratch& scratch, Verdict* verdicts) {
@@ -143,7 +163,7 @@ void ClassifyBurst(const ClassifyContext& context, rte_mbuf* const* mbufs, uint1
   for (uint16_t i = 0; i < count; ++i) {
     if (i + 1 < count) rte_prefetch0(rte_pktmbuf_mtod(mbufs[i + 1], const void*));
     ParsedFrame& frame = scratch.frames[i];
-    ParseFrame(rte_pktmbuf_mtod(mbufs[i], const uint8_t*), rte_pktmbuf_data_len(mbufs[i]), frame);
+    ParseMbuf(mbufs[i], scratch, frame);
     if (frame.kind == FrameKind::kIp) {
       MakeKey<kInsideToOutside>(frame, scratch.keys[lookups]);
       scratch.key_pointers[lookups] = &scratch.keys[lookups];

@@ -280,6 +280,59 @@ TEST_F(ForwarderTest, InstalledPairPassesBothWays) {
   EXPECT_EQ(running.counters().drops[static_cast<size_t>(DropReason::kNoFlow)].Read(), 1u);
 }
 
+// Splits `bytes` into a chain of mbufs at the given offsets.
+rte_mbuf* MakeChain(rte_mempool* pool, const testing::Bytes& bytes,
+                    const std::vector<size_t>& cuts) {
+  rte_mbuf* head = nullptr;
+  size_t start = 0;
+  std::vector<size_t> ends = cuts;
+  ends.push_back(bytes.size());
+  for (size_t end : ends) {
+    rte_mbuf* segment = rte_pktmbuf_alloc(pool);
+    char* data = rte_pktmbuf_append(segment, static_cast<uint16_t>(end - start));
+    std::memcpy(data, bytes.data() + start, end - start);
+    if (head == nullptr) {
+      head = segment;
+    } else {
+      EXPECT_EQ(rte_pktmbuf_chain(head, segment), 0);
+    }
+    start = end;
+  }
+  return head;
+}
+
+TEST_F(ForwarderTest, ChainedFrameParsesAcrossSegments) {
+  DataplaneConfig config;
+  RunningForwarder running({inside_.port, outside_.port}, config);
+  ztgate::v1::InstallFlowsRequest request;
+  ztgate::v1::Flow* flow = request.add_flows();
+  flow->set_client(Raw4("198.18.0.2"));
+  flow->set_destination(Raw4("203.0.113.20"));
+  flow->mutable_lifetime()->set_seconds(60);
+  ASSERT_EQ(running.store().Install(request).installed(), 1u);
+
+  // Cuts inside the IPv4 header (byte 20) and inside the TCP header (40),
+  // as scattered receive could place them.
+  const testing::Bytes allowed =
+      testing::Ipv4Frame("198.18.0.2", "203.0.113.20", testing::Tcp(40001, 443));
+  const testing::Bytes denied =
+      testing::Ipv4Frame("198.18.0.2", "203.0.113.21", testing::Tcp(40001, 443));
+  rte_mbuf* allowed_chain = MakeChain(pool_, allowed, {20, 40});
+  ASSERT_EQ(allowed_chain->nb_segs, 3);
+  ASSERT_EQ(rte_ring_enqueue(inside_.rx, allowed_chain), 0);
+  ASSERT_EQ(rte_ring_enqueue(inside_.rx, MakeChain(pool_, denied, {20, 40})), 0);
+
+  std::vector<rte_mbuf*> out = Collect(outside_.tx, 1);
+  ASSERT_TRUE(WaitForVerdicts(running.counters(), 2));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(rte_pktmbuf_pkt_len(out[0]), allowed.size());
+  for (rte_mbuf* mbuf : out) rte_pktmbuf_free(mbuf);
+  EXPECT_EQ(running.counters().passes[static_cast<size_t>(PassReason::kFlow)].Read(), 1u);
+  EXPECT_EQ(running.counters().drops[static_cast<size_t>(DropReason::kNoFlow)].Read(), 1u);
+  EXPECT_EQ(running.counters().drops[static_cast<size_t>(DropReason::kMalformed)].Read(), 0u)
+      << "a header split across segments is not truncated";
+}
+
 TEST_F(ForwarderTest, AuditModeForwardsWouldBeDrops) {
   DataplaneConfig config;
   config.mode = EnforcementMode::kAudit;
