@@ -23,7 +23,7 @@ trap cleanup EXIT
 
 make_certs "$work"
 port=$(free_port)
-taskset -c 0 "$build/bench/resolver_transport/dot_bench_server" --listen "127.0.0.1:$port" \
+taskset -c 0 "$build/bench/resolver_transport/tls_bench_server" --listen "127.0.0.1:$port" \
   --cert "$work/server.crt" --key "$work/server.key" --threads 1 >"$work/server.out" 2>&1 &
 server_pid=$!
 wait_for_port "$port" 10

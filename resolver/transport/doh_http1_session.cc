@@ -152,9 +152,10 @@ void Http1Session::HandleRequests() {
 
 bool Http1Session::HandleHead() {
   const size_t max_head = state_.options.doh.max_header_bytes;
-  const size_t head_end = FindHeadEnd(std::string_view(input_).substr(0, max_head + 2));
+  // The head, its blank line included, must fit in max_header_bytes.
+  const size_t head_end = FindHeadEnd(std::string_view(input_).substr(0, max_head));
   if (head_end == std::string_view::npos) {
-    if (input_.size() <= max_head) return false;  // Wait for the rest.
+    if (input_.size() < max_head) return false;  // Wait for the rest.
     const uint64_t id = next_id_++;
     exchanges_.push_back(Exchange{.id = id, .ready = false, .response = {}});
     if (input_.find('\n') > max_head) {

@@ -97,6 +97,12 @@ bool Http2Session::Finished() const {
          (nghttp2_session_want_read(session_) == 0 && nghttp2_session_want_write(session_) == 0);
 }
 
+void Http2Session::PrepareClose() {
+  // GOAWAY with NO_ERROR and the last stream processed (RFC 9113 section
+  // 6.8), so the client knows which requests to retry elsewhere.
+  if (!failed_) nghttp2_session_terminate_session(session_, NGHTTP2_NO_ERROR);
+}
+
 bool Http2Session::OnResponse(uint64_t request_id, std::string response) {
   Stream* stream = FindStream(static_cast<int32_t>(request_id));
   if (stream == nullptr) {

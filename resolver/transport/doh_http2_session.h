@@ -35,6 +35,7 @@ class Http2Session : public SessionProtocol {
   bool OnResponse(uint64_t request_id, std::string response) override;
   void TakeOutput(std::string& out) override;
   bool Finished() const override;
+  void PrepareClose() override;
 
  private:
   struct Stream {

@@ -47,6 +47,9 @@ class SessionProtocol {
   // True once the protocol has nothing more to send and wants the
   // connection closed, for example after an HTTP/1.1 "Connection: close".
   virtual bool Finished() const { return false; }
+  // Queues what the protocol sends before the server closes the connection
+  // on its own, at the idle timeout or on stop: HTTP/2 sends GOAWAY.
+  virtual void PrepareClose() {}
 };
 
 }  // namespace ztgate::resolver::transport

@@ -220,7 +220,7 @@ void TlsConnection::WriteMore() {
   write_buffer_.clear();
   protocol_->TakeOutput(write_buffer_);
   if (write_buffer_.empty()) {
-    if (close_after_write_ || protocol_->Finished()) Shutdown("closed by the protocol");
+    if (close_after_write_ || protocol_->Finished()) Shutdown(close_reason_);
     return;
   }
   writing_ = true;
@@ -259,17 +259,25 @@ void TlsConnection::OnIdleTimer(const asio::error_code& error) {
     return;
   }
   state_->stats.Add(&ServerCounters::idle_timeouts);
-  Shutdown("idle timeout");
+  CloseGracefully("idle timeout");
 }
 
 void TlsConnection::CloseFromAnyThread() {
   asio::post(stream_.get_executor(), [self = shared_from_this()] {
     if (self->established_) {
-      self->Shutdown("server stopping");
+      self->CloseGracefully("server stopping");
     } else {
       self->Close("server stopping");
     }
   });
+}
+
+void TlsConnection::CloseGracefully(std::string reason) {
+  if (closed_ || shutting_down_ || close_after_write_) return;
+  close_after_write_ = true;
+  close_reason_ = std::move(reason);
+  protocol_->PrepareClose();
+  WriteMore();
 }
 
 void TlsConnection::Shutdown(std::string reason) {

@@ -74,6 +74,8 @@ class TlsConnection : public std::enable_shared_from_this<TlsConnection>, privat
   void OnWritten(const asio::error_code& error);
   void ArmIdleTimer();
   void OnIdleTimer(const asio::error_code& error);
+  // Lets the protocol send its last words (HTTP/2 GOAWAY), then shuts down.
+  void CloseGracefully(std::string reason);
   // Sends close_notify (bounded by kShutdownTimeout), then closes.
   void Shutdown(std::string reason);
   void Close(std::string_view reason);
@@ -92,8 +94,10 @@ class TlsConnection : public std::enable_shared_from_this<TlsConnection>, privat
 
   std::string write_buffer_;  // The bytes of the write in flight.
   bool writing_ = false;
-  // Set when the protocol asked to close: close once output is written.
+  // Set when the protocol or the server asked to close: close once output
+  // is written, for close_reason_.
   bool close_after_write_ = false;
+  std::string close_reason_ = "closed by the protocol";
   // Inside a protocol call; responses completed meanwhile wait in
   // deferred_responses_.
   bool in_protocol_call_ = false;
