@@ -157,7 +157,7 @@ bool Http1Session::HandleHead() {
   if (head_end == std::string_view::npos) {
     if (input_.size() < max_head) return false;  // Wait for the rest.
     const uint64_t id = next_id_++;
-    exchanges_.push_back(Exchange{.id = id, .ready = false, .response = {}});
+    exchanges_.push_back(Exchange{.id = id, .ready = false, .head = false, .response = {}});
     if (input_.find('\n') > max_head) {
       RespondError(id, HttpStatus::kUriTooLong, "the request line is too long\n", true);
     } else {
@@ -170,11 +170,12 @@ bool Http1Session::HandleHead() {
   RequestHead head;
   const std::string_view error = ParseHead(std::string_view(input_).substr(0, head_end), head);
   const uint64_t id = next_id_++;
-  exchanges_.push_back(Exchange{.id = id, .ready = false, .response = {}});
+  exchanges_.push_back(Exchange{.id = id, .ready = false, .head = false, .response = {}});
   if (!error.empty()) {
     RespondError(id, HttpStatus::kBadRequest, error, true);
     return false;
   }
+  exchanges_.back().head = head.method == "HEAD";
   if (head.has_transfer_encoding) {
     // NOTE: chunked request bodies are not decoded; DoH clients send a
     // Content-Length with their short POST bodies.
@@ -266,7 +267,7 @@ void Http1Session::Respond(uint64_t id, HttpStatus status, std::string_view cont
       "content-length: ", body.size(), "\r\n",
       "cache-control: ", cache_control, "\r\n",
       status == HttpStatus::kMethodNotAllowed ? "allow: GET, POST\r\n" : "",
-      last ? "connection: close\r\n" : "", "\r\n", body);
+      last ? "connection: close\r\n" : "", "\r\n", exchange->head ? "" : body);
   exchange->ready = true;
   ReleaseReady();
 }

@@ -38,6 +38,9 @@ class Http1Session : public SessionProtocol {
   struct Exchange {
     uint64_t id = 0;
     bool ready = false;
+    // A HEAD request: its response carries the header fields only
+    // (RFC 9110 section 9.3.2).
+    bool head = false;
     std::string response;
   };
   // The request whose body is being read.

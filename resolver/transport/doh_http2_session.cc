@@ -252,7 +252,11 @@ void Http2Session::Respond(int32_t stream_id, Stream& stream, HttpStatus status,
   nghttp2_data_provider provider;
   provider.source.ptr = &stream;
   provider.read_callback = ReadResponseBody;
-  const int submitted = nghttp2_submit_response(session_, stream_id, fields, field_count, &provider);
+  // A response to HEAD has no content (RFC 9110 section 9.3.2): HEADERS
+  // alone ends the stream.
+  const bool head = stream.method == "HEAD";
+  const int submitted = nghttp2_submit_response(session_, stream_id, fields, field_count,
+                                                head ? nullptr : &provider);
   if (submitted != 0) {
     state_.LogError("HTTP/2 response failed", peer_, nghttp2_strerror(submitted));
     nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_INTERNAL_ERROR);

@@ -209,9 +209,24 @@ void TlsConnection::AfterProtocolCall(bool keep_open) {
   }
   if (closed_ || shutting_down_) return;
   if (!keep_open || protocol_->Finished()) close_after_write_ = true;
-  // Responses the protocol produced since the last write leave together.
-  WriteMore();
+  if (close_after_write_) {
+    WriteMore();
+    return;
+  }
+  // The read goes first: when more requests wait in the TLS buffer, its
+  // completion is queued ahead of the write, so their responses leave in
+  // the same write and TLS record.
   ReadMore();
+  ScheduleWrite();
+}
+
+void TlsConnection::ScheduleWrite() {
+  if (write_scheduled_ || writing_) return;
+  write_scheduled_ = true;
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    self->write_scheduled_ = false;
+    self->WriteMore();
+  });
 }
 
 void TlsConnection::WriteMore() {

@@ -70,6 +70,8 @@ class TlsConnection : public std::enable_shared_from_this<TlsConnection>, privat
   // Runs queued deliveries, then writes, reads or closes as the protocol's
   // state asks. `keep_open` is what the protocol call returned.
   void AfterProtocolCall(bool keep_open);
+  // Queues WriteMore() behind the event loop's ready handlers.
+  void ScheduleWrite();
   void WriteMore();
   void OnWritten(const asio::error_code& error);
   void ArmIdleTimer();
@@ -94,6 +96,7 @@ class TlsConnection : public std::enable_shared_from_this<TlsConnection>, privat
 
   std::string write_buffer_;  // The bytes of the write in flight.
   bool writing_ = false;
+  bool write_scheduled_ = false;  // A WriteMore() is posted.
   // Set when the protocol or the server asked to close: close once output
   // is written, for close_reason_.
   bool close_after_write_ = false;

@@ -307,6 +307,28 @@ TEST_F(Http1SessionTest, HeadSizeLimitIsExact) {
   EXPECT_TRUE(other.Finished());
 }
 
+TEST_F(Http1SessionTest, HeadResponseHasNoContent) {
+  // HEAD, then GET on the same connection: the second response must start
+  // right after the first one's header block.
+  ASSERT_TRUE(session_.OnReceive(
+      "HEAD /dns-query HTTP/1.1\r\nHost: doh.lab\r\n\r\n"
+      "GET /elsewhere HTTP/1.1\r\nHost: doh.lab\r\n\r\n"));
+  const std::string out = Output();
+  const size_t second = out.find("HTTP/1.1 404");
+  ASSERT_NE(second, std::string::npos) << out;
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 405 Method Not Allowed\r\n"));
+  EXPECT_EQ(out.substr(second - 4, 4), "\r\n\r\n") << out;
+}
+
+TEST_F(Http2SessionTest, HeadResponseHasNoContent) {
+  const int32_t stream = client_.Submit("HEAD", "/dns-query");
+  Exchange();
+  EXPECT_EQ(client_.streams[stream].headers.at(":status"), "405");
+  EXPECT_TRUE(client_.streams[stream].body.empty());
+  EXPECT_TRUE(client_.streams[stream].closed);
+  EXPECT_EQ(client_.streams[stream].reset_code, 0u);
+}
+
 TEST_F(Http1SessionTest, BareLineFeedsAreAccepted) {
   ASSERT_TRUE(session_.OnReceive(
       "GET /dns-query?dns=AAABAAABAAAAAAAAAWEHZXhhbXBsZQAAAQAB HTTP/1.1\nHost: doh.lab\n\n"));
