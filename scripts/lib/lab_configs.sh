@@ -8,6 +8,7 @@
 LAB_LIFETIME_FLOOR_S=2
 LAB_GRACE_S=1
 LAB_IDLE_TIMEOUT_S=3
+LAB_DOH_PATH=/dns-query
 
 # Prints ztgate-dataplane's configuration; `mode` is enforce or audit.
 lab_dataplane_config() {
@@ -18,8 +19,8 @@ table:
   idle_timeout: ${LAB_IDLE_TIMEOUT_S}s
   sweep_interval: 500ms
 mode: $mode
-# ztgate-control's DoT address is the exception: clients reach it before
-# any name is resolved.
+# ztgate-control's address is the exception: clients reach its DoT and DoH
+# listeners before any name is resolved.
 exceptions: [${LAB_CONTROL_V4}/32, ${LAB_CONTROL_V6}/128]
 pass:
   arp: true
@@ -32,13 +33,15 @@ log_level: info
 YAML
 }
 
-# Prints ztgate-control's configuration; `mode` is the policy mode, enforce
-# or audit.
+# Prints ztgate-control's configuration, with the JSON-lines decision log
+# written to `decision_log`. `mode` is the policy mode, enforce or audit.
 lab_control_config() {
-  local pki=$1 dataplane_socket=$2 api_socket=$3 mode=${4:-enforce}
+  local pki=$1 dataplane_socket=$2 api_socket=$3 decision_log=$4 mode=${5:-enforce}
   cat <<YAML
 listen:
   dot: ["${LAB_CONTROL_V4}:853", "[${LAB_CONTROL_V6}]:853"]
+  doh: ["${LAB_CONTROL_V4}:443", "[${LAB_CONTROL_V6}]:443"]
+  doh_path: $LAB_DOH_PATH
 tls:
   certificate: $pki/server.crt
   key: $pki/server.key
@@ -71,6 +74,8 @@ install:
   ack_timeout: 1s
   lifetime_floor: ${LAB_LIFETIME_FLOOR_S}s
   grace: ${LAB_GRACE_S}s
+decision_log:
+  json_file: $decision_log
 api:
   unix_socket: $api_socket
 log_level: info

@@ -98,8 +98,8 @@ lab_start_dataplane() {
 # reports SERVING once the dataplane is synced.
 lab_start_control() {
   local mode=${1:-enforce}
-  lab_control_config "$LAB_WORK/pki" "$LAB_WORK/dataplane.sock" "$LAB_WORK/control.sock" "$mode" \
-    >"$LAB_WORK/control-$mode.yaml"
+  lab_control_config "$LAB_WORK/pki" "$LAB_WORK/dataplane.sock" "$LAB_WORK/control.sock" \
+    "$LAB_WORK/decisions.jsonl" "$mode" >"$LAB_WORK/control-$mode.yaml"
   lab_spawn "$LAB_WORK/control-$mode.log" ip netns exec "$LAB_NS_INTERNET" "$CONTROL_BIN" \
     --config "$LAB_WORK/control-$mode.yaml"
   LAB_CONTROL_PID=$LAB_LAST_PID
@@ -120,7 +120,8 @@ lab_start() {
   lab_start_dataplane
   echo "lab: ztgate-dataplane bridges $LAB_IF_INSIDE and $LAB_IF_OUTSIDE (net_af_packet)"
   lab_start_control enforce
-  echo "lab: ztgate-control serves DoT on $LAB_CONTROL_V4 and $LAB_CONTROL_V6, port 853"
+  echo "lab: ztgate-control serves DoT (port 853) and DoH (port 443) on $LAB_CONTROL_V4" \
+    "and $LAB_CONTROL_V6"
 }
 
 # Records what --down must undo and prints how to explore the running lab.
@@ -140,6 +141,9 @@ lab: left running (--keep). Explore it:
   $CTL_BIN --control unix:$LAB_WORK/control.sock audit report
   ip netns exec $LAB_NS_CLIENTS kdig @$LAB_CONTROL_V4 -p 853 -b $LAB_CLIENT_A_V4 +tls-ca=$LAB_WORK/pki/ca.crt +tls-hostname=dot.lab www.corp.lab
   ip netns exec $LAB_NS_CLIENTS curl --interface $LAB_CLIENT_A_V4 http://${LAB_WEB_V4[0]}/
+  ip netns exec $LAB_NS_CLIENTS curl --cacert $LAB_WORK/pki/ca.crt --doh-url https://$LAB_CONTROL_V4$LAB_DOH_PATH http://www.corp.lab/
+  $CTL_BIN --control unix:$LAB_WORK/control.sock control stats
+  tail -f $LAB_WORK/decisions.jsonl
   ip netns exec $LAB_NS_INTERNET ss -tlnp
   tcpdump -ni $LAB_IF_INSIDE
 Logs and configs are in $LAB_WORK. Tear it down with: scripts/lab --down

@@ -11,9 +11,11 @@ lab_use_family() {
   LAB_FAMILY=$1
   if [[ $1 == 4 ]]; then
     A=$LAB_CLIENT_A_V4 B=$LAB_CLIENT_B_V4 DOT=$LAB_CONTROL_V4 UNBOUND=$LAB_UNBOUND_V4
+    DOH_URL=https://$LAB_CONTROL_V4$LAB_DOH_PATH
     WEB=("${LAB_WEB_V4[@]}") MANY=("${LAB_MANY_V4[@]}") RRTYPE=A
   else
     A=$LAB_CLIENT_A_V6 B=$LAB_CLIENT_B_V6 DOT=$LAB_CONTROL_V6 UNBOUND=$LAB_UNBOUND_V6
+    DOH_URL=https://[$LAB_CONTROL_V6]$LAB_DOH_PATH
     WEB=("${LAB_WEB_V6[@]}") MANY=("${LAB_MANY_V6[@]}") RRTYPE=AAAA
   fi
 }
@@ -282,7 +284,8 @@ lab_step_expiry() {
     bash -c "cat '$LAB_WORK/busy.log'; exit $busy_status"
 }
 
-# Steps 1 to 6 for one family; step 7 is the same over IPv6.
+# Runs steps 1 to 7 for one family. Step 8 is the same over IPv6, and step
+# 7 (DoH) is in lab_doh.sh.
 lab_enforce_steps() {
   lab_use_family "$1"
   lab_step_allowed
@@ -291,10 +294,11 @@ lab_enforce_steps() {
   lab_step_refused
   lab_step_per_client
   lab_step_expiry
+  lab_step_doh
 }
 
 lab_step_audit() {
-  lab_step 8 "audit mode: blocked traffic passes and is reported"
+  lab_step 9 "audit mode: blocked traffic passes and is reported"
   lab_check "ztgatectl dataplane mode audit switches the dataplane" \
     ctl_dataplane dataplane mode audit
   lab_check "ztgatectl policy mode audit switches ztgate-control" ctl_control policy mode audit
@@ -330,7 +334,8 @@ lab_step_audit() {
 lab_run_steps() {
   lab_enforce_steps 4
   echo
-  echo "${LAB_BOLD}step 7: steps 1 to 6 over IPv6, DoT to [$LAB_CONTROL_V6]:853${LAB_RESET}"
+  echo "${LAB_BOLD}step 8: steps 1 to 7 over IPv6, DoT to [$LAB_CONTROL_V6]:853 and DoH to" \
+    "[$LAB_CONTROL_V6]:443${LAB_RESET}"
   lab_enforce_steps 6
   lab_step_audit
 }

@@ -75,6 +75,11 @@ lab_veth_up() {
 lab_topology_up() {
   lab_veth_up "$LAB_IF_INSIDE" "$LAB_NS_CLIENTS" \
     "$LAB_CLIENT_A_V4" "$LAB_CLIENT_B_V4" "$LAB_CLIENT_A_V6" "$LAB_CLIENT_B_V6"
+  # Client A's addresses are the source towards ztgate-control for programs
+  # that cannot bind one: nghttp, and curl's --doh-url request, which does
+  # not take the main transfer's --interface (curl 7.88).
+  ip -n "$LAB_NS_CLIENTS" route add "$LAB_CONTROL_V4/32" dev eth0 src "$LAB_CLIENT_A_V4"
+  ip -n "$LAB_NS_CLIENTS" -6 route add "$LAB_CONTROL_V6/128" dev eth0 src "$LAB_CLIENT_A_V6"
   lab_veth_up "$LAB_IF_OUTSIDE" "$LAB_NS_INTERNET" \
     "$LAB_CONTROL_V4" "$LAB_UNBOUND_V4" "${LAB_WEB_V4[@]}" \
     "$LAB_CONTROL_V6" "$LAB_UNBOUND_V6" "${LAB_WEB_V6[@]}"
