@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
 
 #include "common/ip_address.h"
@@ -331,6 +332,28 @@ int64_t CacheMisses(const std::vector<std::string>& api_sockets) {
   return total;
 }
 
+// Prints the install instance's own view of each dataplane link: the
+// latency from queueing a batch to its acknowledgement, over the whole run.
+// The added answer latency minus this is the cost outside the RPC.
+void PrintLinkLatency(const std::string& api_socket) {
+  auto stub = ztgate::v1::Policy::NewStub(
+      grpc::CreateChannel("unix:" + api_socket, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  ztgate::v1::GetControlStatsResponse stats;
+  if (!stub->GetControlStats(&context, {}, &stats).ok()) return;
+  for (const ztgate::v1::DataplaneStatus& link : stats.dataplanes()) {
+    std::printf("install link (queued to acknowledged, whole run): p50 %lld us, p99 %lld us, "
+                "%llu batches\n",
+                static_cast<long long>(
+                    google::protobuf::util::TimeUtil::DurationToMicroseconds(
+                        link.install_latency_p50())),
+                static_cast<long long>(
+                    google::protobuf::util::TimeUtil::DurationToMicroseconds(
+                        link.install_latency_p99())),
+                static_cast<unsigned long long>(link.batches_sent()));
+  }
+}
+
 int Fail(const std::string& step, const absl::Status& status) {
   std::fprintf(stderr, "bench_answer_latency: %s failed: %s\n", step.c_str(),
                status.ToString().c_str());
@@ -389,6 +412,7 @@ int Run(const Options& options) {
   const int64_t misses_after = CacheMisses(api_sockets);
   std::printf("cache misses during the measured phases: %lld\n",
               static_cast<long long>(misses_after - misses_before));
+  PrintLinkLatency(api_sockets[1]);
 
   // Every measured answer must have installed its own flow.
   const size_t installed = CountFlows(dataplane_socket, kSequentialClient);
