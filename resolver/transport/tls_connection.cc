@@ -17,6 +17,9 @@ namespace {
 // How long a closing connection waits to send its close_notify and receive
 // the client's before the socket is closed anyway.
 constexpr auto kShutdownTimeout = std::chrono::seconds(1);
+// How many event-loop rounds a write may wait for further buffered
+// requests, so a steady stream of requests cannot hold responses back.
+constexpr int kMaxWriteDeferrals = 16;
 
 std::chrono::steady_clock::duration ToChrono(absl::Duration duration) {
   return absl::ToChronoNanoseconds(duration);
@@ -153,6 +156,7 @@ void TlsConnection::OnRead(const asio::error_code& error, size_t bytes) {
     return;
   }
   last_activity_ = std::chrono::steady_clock::now();
+  ++reads_since_write_check_;
   in_protocol_call_ = true;
   const bool keep_open = protocol_->OnReceive(std::string_view(read_chunk_.data(), bytes));
   in_protocol_call_ = false;
@@ -222,8 +226,26 @@ void TlsConnection::AfterProtocolCall(bool keep_open) {
 
 void TlsConnection::ScheduleWrite() {
   if (write_scheduled_ || writing_) return;
+  // Responses that completed later, with no read since the last write
+  // (an upstream answer, an install acknowledgement), leave at once.
+  if (reads_since_write_check_ == 0) {
+    WriteMore();
+    return;
+  }
   write_scheduled_ = true;
-  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+  reads_since_write_check_ = 0;
+  PostWriteCheck(0);
+}
+
+void TlsConnection::PostWriteCheck(int round) {
+  asio::post(stream_.get_executor(), [self = shared_from_this(), round] {
+    // A read that completed since the last check came from the TLS
+    // buffer, so more requests may be waiting there: let them in first.
+    if (self->reads_since_write_check_ > 0 && round < kMaxWriteDeferrals) {
+      self->reads_since_write_check_ = 0;
+      self->PostWriteCheck(round + 1);
+      return;
+    }
     self->write_scheduled_ = false;
     self->WriteMore();
   });

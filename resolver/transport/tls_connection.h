@@ -70,8 +70,11 @@ class TlsConnection : public std::enable_shared_from_this<TlsConnection>, privat
   // Runs queued deliveries, then writes, reads or closes as the protocol's
   // state asks. `keep_open` is what the protocol call returned.
   void AfterProtocolCall(bool keep_open);
-  // Queues WriteMore() behind the event loop's ready handlers.
+  // Queues WriteMore() behind the event loop's ready handlers, and again
+  // while reads keep completing from the TLS buffer, at most
+  // kMaxWriteDeferrals times, so that their responses join the write.
   void ScheduleWrite();
+  void PostWriteCheck(int round);
   void WriteMore();
   void OnWritten(const asio::error_code& error);
   void ArmIdleTimer();
@@ -97,6 +100,7 @@ class TlsConnection : public std::enable_shared_from_this<TlsConnection>, privat
   std::string write_buffer_;  // The bytes of the write in flight.
   bool writing_ = false;
   bool write_scheduled_ = false;  // A WriteMore() is posted.
+  uint32_t reads_since_write_check_ = 0;
   // Set when the protocol or the server asked to close: close once output
   // is written, for close_reason_.
   bool close_after_write_ = false;
