@@ -333,8 +333,9 @@ int64_t CacheMisses(const std::vector<std::string>& api_sockets) {
 }
 
 // Prints the install instance's own view of each dataplane link: the
-// latency from queueing a batch to its acknowledgement, over the whole run.
-// The added answer latency minus this is the cost outside the RPC.
+// latency from queueing a batch to its acknowledgement. It covers the whole
+// run, warm-up and concurrent phase included, so it does not compare
+// directly with the sequential figures.
 void PrintLinkLatency(const std::string& api_socket) {
   auto stub = ztgate::v1::Policy::NewStub(
       grpc::CreateChannel("unix:" + api_socket, grpc::InsecureChannelCredentials()));
