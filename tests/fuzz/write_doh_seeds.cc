@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace {
@@ -48,7 +49,9 @@ ssize_t ReadBody(nghttp2_session*, int32_t, uint8_t* buffer, size_t length, uint
   return static_cast<ssize_t>(count);
 }
 
-nghttp2_nv Field(const char* name, const std::string& value) {
+// `value` must outlive the submit call: a literal or a named string, never
+// a temporary.
+nghttp2_nv Field(const char* name, std::string_view value) {
   return {reinterpret_cast<uint8_t*>(const_cast<char*>(name)),
           reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), strlen(name),
           value.size(), NGHTTP2_NV_FLAG_NONE};

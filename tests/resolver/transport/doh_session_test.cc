@@ -10,6 +10,7 @@
 #include <deque>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -105,7 +106,9 @@ class Http2Client {
   uint32_t max_concurrent_streams = 0;
 
  private:
-  static nghttp2_nv Field(const char* name, const std::string& value) {
+  // `value` must outlive the submit call: a literal or a caller's string,
+  // never a temporary.
+  static nghttp2_nv Field(const char* name, std::string_view value) {
     return {reinterpret_cast<uint8_t*>(const_cast<char*>(name)),
             reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), strlen(name),
             value.size(), NGHTTP2_NV_FLAG_NONE};
