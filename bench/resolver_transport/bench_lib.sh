@@ -219,3 +219,32 @@ print_summary() {
     }'
   done
 }
+
+# Starts a plain unbound backend on CPU 1 and, on CPU 0, dnsdist with a
+# packet cache in front of it, whose frontend is the dnsdist line $1 (the
+# caller picks its port). Uses $work, appends both PIDs to pids and sets
+# dnsdist_pid. The cache leaves the backend idle after the first queries.
+start_dnsdist() {
+  local frontend=$1 backend_port
+  backend_port=$(free_port)
+  write_unbound_config "$work/backend.conf" "$backend_port" plain "$work"
+  taskset -c 1 unbound -d -c "$work/backend.conf" >"$work/backend.log" 2>&1 &
+  pids+=($!)
+  write_dnsdist_config "$work/dnsdist.conf" "$backend_port" "$frontend"
+  wait_for_port "$backend_port" 10
+  taskset -c 0 dnsdist --supervised --disable-syslog -C "$work/dnsdist.conf" >"$work/dnsdist.log" 2>&1 &
+  pids+=($!)
+  dnsdist_pid=$!
+}
+
+# Starts unbound on CPU 0 with its own listener of mode $1 (tls or https)
+# on a free port. Uses $work, appends its PID to pids and sets unbound_port
+# and unbound_pid.
+start_unbound() {
+  local mode=$1
+  unbound_port=$(free_port)
+  write_unbound_config "$work/unbound.conf" "$unbound_port" "$mode" "$work"
+  taskset -c 0 unbound -d -c "$work/unbound.conf" >"$work/unbound.log" 2>&1 &
+  pids+=($!)
+  unbound_pid=$!
+}

@@ -70,26 +70,12 @@ taskset -c 0 "$server_binary" --protocol doh --path /dns-query --listen "127.0.0
 pids+=($!)
 ztgate_pid=$!
 
-# dnsdist with a packet cache, in front of a plain unbound on CPU 1 that
-# the cache leaves idle after the first queries.
-backend_port=$(free_port)
-write_unbound_config "$work/backend.conf" "$backend_port" plain "$work"
-taskset -c 1 unbound -d -c "$work/backend.conf" >"$work/backend.log" 2>&1 &
-pids+=($!)
+# dnsdist with a packet cache, in front of a plain unbound.
 dnsdist_port=$(free_port)
-write_dnsdist_config "$work/dnsdist.conf" "$backend_port" \
-  "addDOHLocal(\"127.0.0.1:$dnsdist_port\", \"$work/server.crt\", \"$work/server.key\", \"/dns-query\")"
-wait_for_port "$backend_port" 10
-taskset -c 0 dnsdist --supervised --disable-syslog -C "$work/dnsdist.conf" >"$work/dnsdist.log" 2>&1 &
-pids+=($!)
-dnsdist_pid=$!
+start_dnsdist "addDOHLocal(\"127.0.0.1:$dnsdist_port\", \"$work/server.crt\", \"$work/server.key\", \"/dns-query\")"
 
 # unbound's own DoH.
-unbound_port=$(free_port)
-write_unbound_config "$work/unbound.conf" "$unbound_port" https "$work"
-taskset -c 0 unbound -d -c "$work/unbound.conf" >"$work/unbound.log" 2>&1 &
-pids+=($!)
-unbound_pid=$!
+start_unbound https
 
 servers=(ztgate dnsdist unbound)
 declare -A port_of=([ztgate]=$ztgate_port [dnsdist]=$dnsdist_port [unbound]=$unbound_port)

@@ -38,26 +38,12 @@ taskset -c 0 "$build/bench/resolver_transport/tls_bench_server" --listen "127.0.
 pids+=($!)
 ztgate_pid=$!
 
-# dnsdist with a packet cache, in front of a plain unbound on CPU 1 that
-# the cache leaves idle after the first queries.
-backend_port=$(free_port)
-write_unbound_config "$work/backend.conf" "$backend_port" plain "$work"
-taskset -c 1 unbound -d -c "$work/backend.conf" >"$work/backend.log" 2>&1 &
-pids+=($!)
+# dnsdist with a packet cache, in front of a plain unbound.
 dnsdist_port=$(free_port)
-write_dnsdist_config "$work/dnsdist.conf" "$backend_port" \
-  "addTLSLocal(\"127.0.0.1:$dnsdist_port\", \"$work/server.crt\", \"$work/server.key\", {provider=\"openssl\"})"
-wait_for_port "$backend_port" 10
-taskset -c 0 dnsdist --supervised --disable-syslog -C "$work/dnsdist.conf" >"$work/dnsdist.log" 2>&1 &
-pids+=($!)
-dnsdist_pid=$!
+start_dnsdist "addTLSLocal(\"127.0.0.1:$dnsdist_port\", \"$work/server.crt\", \"$work/server.key\", {provider=\"openssl\"})"
 
 # unbound's own DoT.
-unbound_port=$(free_port)
-write_unbound_config "$work/unbound.conf" "$unbound_port" tls "$work"
-taskset -c 0 unbound -d -c "$work/unbound.conf" >"$work/unbound.log" 2>&1 &
-pids+=($!)
-unbound_pid=$!
+start_unbound tls
 
 declare -A port_of=([ztgate]=$ztgate_port [dnsdist]=$dnsdist_port [unbound]=$unbound_port)
 declare -A pid_of=([ztgate]=$ztgate_pid [dnsdist]=$dnsdist_pid [unbound]=$unbound_pid)

@@ -280,7 +280,12 @@ void Http1Session::ReleaseReady() {
 }
 
 void Http1Session::TakeOutput(std::string& out) {
-  out.append(output_);
+  // The connection passes an empty buffer, so swapping saves a copy.
+  if (out.empty()) {
+    out.swap(output_);
+  } else {
+    out.append(output_);
+  }
   output_.clear();
 }
 

@@ -58,7 +58,7 @@ class Http1Session : public SessionProtocol {
   bool HandleHead();
   // Handles the body of pending_body_; false when it is incomplete.
   bool HandleBody();
-  // Answers request `id` with an error status. `close` also ends the
+  // Responds to request `id` with an error status. `close` also ends the
   // connection after it, for errors that leave the framing unknown.
   void RespondError(uint64_t id, HttpStatus status, std::string_view error, bool close);
   void Respond(uint64_t id, HttpStatus status, std::string_view content_type,

@@ -73,7 +73,8 @@ class Http2Session : public SessionProtocol {
                                   nghttp2_data_source* source, void* user_data);
 
   Stream* FindStream(int32_t stream_id);
-  // The request on `stream_id` is complete: answer it or submit its query.
+  // Handles the complete request on `stream_id`: responds with an error or
+  // submits its query.
   void HandleRequest(int32_t stream_id, Stream& stream);
   void RespondError(int32_t stream_id, Stream& stream, HttpStatus status,
                     std::string_view error);

@@ -46,7 +46,12 @@ bool DotSession::OnResponse(uint64_t, std::string response) {
 }
 
 void DotSession::TakeOutput(std::string& out) {
-  out.append(output_);
+  // The connection passes an empty buffer, so swapping saves a copy.
+  if (out.empty()) {
+    out.swap(output_);
+  } else {
+    out.append(output_);
+  }
   output_.clear();
 }
 

@@ -68,7 +68,7 @@ class TlsConnection : public std::enable_shared_from_this<TlsConnection>, privat
   // is running.
   void Deliver(uint64_t request_id, std::string response);
   // Runs queued deliveries, then writes, reads or closes as the protocol's
-  // state asks. `keep_open` is what the protocol call returned.
+  // state requires. `keep_open` is what the protocol call returned.
   void AfterProtocolCall(bool keep_open);
   // Queues WriteMore() behind the event loop's ready handlers, and again
   // while reads keep completing from the TLS buffer, at most

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/str_cat.h"
+#include "resolver/transport/asio_endpoint.h"
 #include "resolver/transport/tls_connection.h"
 
 namespace ztgate::resolver::transport {
@@ -24,16 +25,6 @@ constexpr auto kCloseWait = std::chrono::seconds(2);
 constexpr int kListenBacklog = 1024;
 // Pause before accepting again after accept() failed (out of descriptors).
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
-
-asio::ip::tcp::endpoint ToAsio(const Endpoint& endpoint) {
-  const IpAddress& address = endpoint.address;
-  if (address.is_v4()) {
-    std::array<uint8_t, 4> v4;
-    std::copy(address.bytes16().begin() + 12, address.bytes16().end(), v4.begin());
-    return {asio::ip::address_v4(v4), endpoint.port};
-  }
-  return {asio::ip::address_v6(address.bytes16()), endpoint.port};
-}
 
 std::string EndpointText(const asio::ip::tcp::endpoint& endpoint) {
   return endpoint.address().is_v6()

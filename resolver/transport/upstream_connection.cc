@@ -11,6 +11,7 @@
 
 #include "absl/strings/match.h"
 #include "common/str_cat.h"
+#include "resolver/transport/asio_endpoint.h"
 
 namespace ztgate::resolver::transport {
 namespace {
@@ -56,16 +57,6 @@ std::string_view FirstQuestion(std::string_view message) {
 }
 
 std::string EndpointName(const Endpoint& endpoint) { return endpoint.ToString(); }
-
-asio::ip::tcp::endpoint ToAsio(const Endpoint& endpoint) {
-  const IpAddress& address = endpoint.address;
-  if (address.is_v4()) {
-    std::array<uint8_t, 4> v4;
-    std::copy(address.bytes16().begin() + 12, address.bytes16().end(), v4.begin());
-    return {asio::ip::address_v4(v4), endpoint.port};
-  }
-  return {asio::ip::address_v6(address.bytes16()), endpoint.port};
-}
 
 }  // namespace
 

@@ -174,6 +174,20 @@ class ControlE2eTest : public ::testing::Test {
     return output.ok() ? *output : "";
   }
 
+  // Returns the JSON decision log once it contains `expected`, or as it is
+  // after 5 s; the log writer flushes on its own schedule.
+  static std::string ReadDecisionLogUntil(std::string_view expected) {
+    std::string log;
+    const absl::Time deadline = absl::Now() + absl::Seconds(5);
+    while (absl::Now() < deadline) {
+      std::ifstream in(gateway->decision_log);
+      log.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      if (log.find(expected) != std::string::npos) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return log;
+  }
+
   static std::vector<ztgate::v1::FlowEntry> ListFlows(const std::string& client) {
     auto stub = ztgate::v1::FlowTable::NewStub(grpc::CreateChannel(
         "unix:" + gateway->dataplane_socket, grpc::InsecureChannelCredentials()));
@@ -355,14 +369,7 @@ TEST_F(ControlE2eTest, DohQueriesAreCountedAndLogged) {
   EXPECT_THAT(Ctl("control stats"), HasSubstr("queries over doh"));
 
   const std::string expected = R"("name":"host3.corp.lab","qtype":28,"verdict":"allowed")";
-  std::string log;
-  const absl::Time deadline = absl::Now() + absl::Seconds(5);
-  while (absl::Now() < deadline) {
-    std::ifstream in(gateway->decision_log);
-    log.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    if (log.find(expected) != std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  const std::string log = ReadDecisionLogUntil(expected);
   EXPECT_THAT(log, HasSubstr(expected));
   EXPECT_THAT(log, HasSubstr(R"("transport":"doh")"));
 }
@@ -425,14 +432,7 @@ TEST_F(ControlE2eTest, HttpsHintsOfClientFamilyAreInstalled) {
 TEST_F(ControlE2eTest, DecisionLogWritesJsonLines) {
   ASSERT_THAT(Kdig("host3.corp.lab A"), HasSubstr("198.18.0.30"));
   const std::string expected = R"("name":"host3.corp.lab","qtype":1,"verdict":"allowed")";
-  std::string log;
-  const absl::Time deadline = absl::Now() + absl::Seconds(5);
-  while (absl::Now() < deadline) {
-    std::ifstream in(gateway->decision_log);
-    log.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    if (log.find(expected) != std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  const std::string log = ReadDecisionLogUntil(expected);
   EXPECT_THAT(log, HasSubstr(expected));
   EXPECT_THAT(log, HasSubstr(R"("addresses":["198.18.0.30"])"));
   EXPECT_THAT(log, HasSubstr(R"("verdict":"denied")"));

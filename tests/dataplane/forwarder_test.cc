@@ -208,6 +208,16 @@ std::string Raw4(const char* text) {
   return bytes;
 }
 
+// An InstallFlows request for one (client, destination) pair, 60 s.
+ztgate::v1::InstallFlowsRequest OnePair(const char* client, const char* destination) {
+  ztgate::v1::InstallFlowsRequest request;
+  ztgate::v1::Flow* flow = request.add_flows();
+  flow->set_client(Raw4(client));
+  flow->set_destination(Raw4(destination));
+  flow->mutable_lifetime()->set_seconds(60);
+  return request;
+}
+
 TEST_F(ForwarderTest, ArpPassesAndIpIsDeniedWithoutFlows) {
   DataplaneConfig config;
   RunningForwarder running({inside_.port, outside_.port}, config);
@@ -253,12 +263,7 @@ TEST_F(ForwarderTest, ConfiguredEthertypePasses) {
 TEST_F(ForwarderTest, InstalledPairPassesBothWays) {
   DataplaneConfig config;
   RunningForwarder running({inside_.port, outside_.port}, config);
-  ztgate::v1::InstallFlowsRequest request;
-  ztgate::v1::Flow* flow = request.add_flows();
-  flow->set_client(Raw4("198.18.0.1"));
-  flow->set_destination(Raw4("203.0.113.7"));
-  flow->mutable_lifetime()->set_seconds(60);
-  ASSERT_EQ(running.store().Install(request).installed(), 1u);
+  ASSERT_EQ(running.store().Install(OnePair("198.18.0.1", "203.0.113.7")).installed(), 1u);
 
   rte_mbuf* request_frame =
       MakeFrameFrom(pool_, testing::Ipv4Frame("198.18.0.1", "203.0.113.7", testing::Tcp(40000, 443)));
@@ -304,12 +309,7 @@ rte_mbuf* MakeChain(rte_mempool* pool, const testing::Bytes& bytes,
 TEST_F(ForwarderTest, ChainedFrameParsesAcrossSegments) {
   DataplaneConfig config;
   RunningForwarder running({inside_.port, outside_.port}, config);
-  ztgate::v1::InstallFlowsRequest request;
-  ztgate::v1::Flow* flow = request.add_flows();
-  flow->set_client(Raw4("198.18.0.2"));
-  flow->set_destination(Raw4("203.0.113.20"));
-  flow->mutable_lifetime()->set_seconds(60);
-  ASSERT_EQ(running.store().Install(request).installed(), 1u);
+  ASSERT_EQ(running.store().Install(OnePair("198.18.0.2", "203.0.113.20")).installed(), 1u);
 
   // Cuts inside the IPv4 header (byte 20) and inside the TCP header (40),
   // as scattered receive could place them.

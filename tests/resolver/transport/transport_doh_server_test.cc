@@ -233,7 +233,7 @@ TEST_F(DohServerTest, ConcurrentStreamsOnOneConnection) {
 TEST_F(DohServerTest, CurlDohUrlResolvesName) {
   StartServer();
   // curl resolves loopback.corp.lab (127.0.0.1) over DoH, then connects to
-  // a listener that never answers: the connection proves the resolution.
+  // a listener that never responds. The connection proves the resolution.
   testing::SilentListener silent;
   absl::StatusOr<std::string> output = RunCommand(
       StrCat("curl -sS --max-time 2 --cacert ", lab_->pki.ca_certificate, " --doh-url ",
@@ -254,6 +254,7 @@ struct BadRequestCase {
 
 TEST_F(DohServerTest, StatusForEachMalformedRequest) {
   StartServer();
+
   const std::string valid = Base64Url(BuildQuery(1, kHostName, kTypeA));
   const std::string post = WriteFile("valid.bin", BuildQuery(1, kHostName, kTypeA));
   const std::string short_body = WriteFile("short.bin", "12345");
@@ -284,6 +285,7 @@ TEST_F(DohServerTest, StatusForEachMalformedRequest) {
       {"request target too long",
        StrCat("'{URL}/dns-query?dns=", valid, "&pad=", std::string(9000, 'p'), "'"), 414},
   };
+
   for (std::string_view http : {"--http2", "--http1.1"}) {
     for (const BadRequestCase& c : cases) {
       SCOPED_TRACE(StrCat(http, " ", c.label));
@@ -301,6 +303,7 @@ TEST_F(DohServerTest, StatusForEachMalformedRequest) {
       }
     }
   }
+
   const ServerCounters stats = server_->stats();
   EXPECT_EQ(stats.http_400_bad_request, 8u);
   EXPECT_EQ(stats.http_404_not_found, 2u);
@@ -325,8 +328,8 @@ TEST_F(DohServerTest, MalformedDnsMessageGetsFormerr) {
 
 TEST_F(DohServerTest, Http11PipelinedResponsesKeepRequestOrder) {
   StartServer();
-  // The A query is held back, so the AAAA answer is ready first; HTTP/1.1
-  // must still answer in request order.
+  // The A query is held back, so the AAAA response is ready first. HTTP/1.1
+  // must still send the responses in request order.
   handler_->set_delay_a(std::chrono::milliseconds(200));
   std::unique_ptr<DotTestClient> client = ConnectRaw();
   ASSERT_NE(client, nullptr);
