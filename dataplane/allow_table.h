@@ -49,13 +49,14 @@ struct FlowKey {
 static_assert(sizeof(FlowKey) == 32, "the rte_hash key length is the packed pair");
 
 // Times are in ticks of the table's clock: the TSC in the dataplane, a fake
-// counter in tests.
-struct FlowEntry {
+// counter in tests. An entry is 32 bytes and 32-byte aligned, so a worker's
+// lookup touches one cache line of the entry array; the entry's name label,
+// which only the control thread reads, is kept in a parallel array.
+struct alignas(32) FlowEntry {
   std::atomic<uint64_t> deadline{0};
   std::atomic<uint64_t> last_seen{0};  // 0 until a packet matches.
   std::atomic<uint64_t> packets{0};
   std::atomic<uint64_t> bytes{0};
-  uint32_t name_id = 0;
 
   // True while the entry lets packets through at `now`.
   bool IsAlive(uint64_t now, uint64_t idle_ticks) const {
@@ -71,6 +72,7 @@ struct FlowEntry {
     bytes.store(bytes.load(std::memory_order_relaxed) + length, std::memory_order_relaxed);
   }
 };
+static_assert(sizeof(FlowEntry) == 32, "an entry fills half a cache line");
 
 class AllowTable {
  public:
@@ -110,6 +112,8 @@ class AllowTable {
   // Visits up to `max_visits` entries from `*cursor`, like RemoveWhere.
   void Visit(uint32_t* cursor, size_t max_visits,
              const std::function<void(const FlowKey&, const FlowEntry&)>& visit) const;
+  // The name label of an entry that Visit or RemoveWhere handed out.
+  uint32_t NameId(const FlowEntry& entry) const { return name_ids_[&entry - entries_]; }
   // Waits until no worker can still hold a removed entry, then frees the
   // removed keys and entries for reuse. Called after each batch of removals.
   void Reclaim();
@@ -132,12 +136,13 @@ class AllowTable {
   size_t memory_bytes() const { return memory_bytes_; }
 
  private:
-  AllowTable(rte_hash* hash, FlowEntry* entries, uint32_t capacity, uint64_t idle_ticks,
-             rte_rcu_qsbr* qsbr);
+  AllowTable(rte_hash* hash, FlowEntry* entries, uint32_t* name_ids, uint32_t capacity,
+             uint64_t idle_ticks, rte_rcu_qsbr* qsbr);
   void DeleteAt(const FlowKey& key, uint32_t entry_index);
 
   rte_hash* hash_;
   FlowEntry* entries_;
+  uint32_t* name_ids_;  // Parallel to entries_.
   const uint32_t capacity_;
   const uint64_t idle_ticks_;
   rte_rcu_qsbr* qsbr_;

@@ -251,7 +251,7 @@ bool FlowStore::ListPage(const std::vector<IpPrefix>& clients, uint32_t* cursor,
       ztgate::v1::FlowEntry* out = page.add_flows();
       out->set_client(AddressToProto(key.client));
       out->set_destination(AddressToProto(key.remote));
-      out->set_name(names_.Name(entry.name_id));
+      out->set_name(names_.Name(table_.NameId(entry)));
       const uint64_t seen = entry.last_seen.load(std::memory_order_relaxed);
       const uint64_t deadline = std::max(entry.deadline.load(std::memory_order_relaxed),
                                          seen == 0 ? 0 : seen + idle);

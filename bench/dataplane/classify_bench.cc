@@ -3,6 +3,9 @@
 //   BM_Classify_Burst/<flows>/<family>   the classify step (parse, bulk
 //       lookup, verdict) per burst of 32 frames drawn at random from the
 //       installed flows; items are packets, so items/s gives ns per packet.
+//   BM_Classify_ParseOnly/<flows>/<family>   the parse step alone, and
+//   BM_Classify_LookupOnly/<flows>/<family>  the bulk rte_hash lookup alone
+//       (keys prepared beforehand): the two floors of the classify step.
 //   BM_FlowStore_Install/<flows>         InstallFlows batches of 1,000 new
 //       flows into a table already holding <flows>; items are flows.
 //   BM_Classify_WhileInstalling/<flows>  the classify step while another
@@ -171,6 +174,44 @@ void BM_Classify_Burst(benchmark::State& state) {
   ClassifyLoop(state, fixture);
 }
 
+void BM_Classify_ParseOnly(benchmark::State& state) {
+  Fixture fixture(static_cast<uint32_t>(state.range(0)), state.range(1) == 6);
+  ClassifyScratch scratch;
+  unsigned burst = 0;
+  for (auto _ : state) {
+    rte_mbuf* const* mbufs = fixture.Burst(burst++);
+    for (uint16_t i = 0; i < kBurstSize; ++i) ParseMbuf(mbufs[i], scratch, scratch.frames[i]);
+    benchmark::DoNotOptimize(scratch.frames);
+  }
+  state.SetItemsProcessed(state.iterations() * kBurstSize);
+}
+
+void BM_Classify_LookupOnly(benchmark::State& state) {
+  Fixture fixture(static_cast<uint32_t>(state.range(0)), state.range(1) == 6);
+  // The keys of every burst, parsed once outside the timed loop.
+  ClassifyScratch scratch;
+  std::vector<FlowKey> keys(kFrameCount);
+  for (unsigned i = 0; i < kFrameCount; ++i) {
+    ParseMbuf(fixture.Burst(0)[i], scratch, scratch.frames[0]);
+    classifier_internal::MakeKey<true>(scratch.frames[0], keys[i]);
+  }
+  const FlowKey* pointers[kBurstSize];
+  FlowEntry* entries[kBurstSize];
+  const ClassifyContext context = fixture.Context();
+  unsigned burst = 0;
+  uint64_t found = 0;
+  for (auto _ : state) {
+    const FlowKey* first = &keys[(burst++ * kBurstSize) % kFrameCount];
+    for (unsigned i = 0; i < kBurstSize; ++i) pointers[i] = first + i;
+    context.table->LookupBulk(pointers, kBurstSize, entries);
+    for (FlowEntry* entry : entries) found += entry != nullptr;
+  }
+  if (found != static_cast<uint64_t>(state.iterations()) * kBurstSize) {
+    state.SkipWithError("an installed flow was not found");
+  }
+  state.SetItemsProcessed(state.iterations() * kBurstSize);
+}
+
 void BM_FlowStore_Install(benchmark::State& state) {
   Fixture fixture(static_cast<uint32_t>(state.range(0)), false);
   // Pre-build the batches, so the benchmark measures the table, not the
@@ -246,6 +287,12 @@ void BM_AllowTable_Memory(benchmark::State& state) {
 BENCHMARK(BM_AllowTable_Memory)->Arg(1 << 20)->Arg(4 << 20)->ArgName("capacity")->Iterations(1);
 BENCHMARK(BM_Classify_Burst)
     ->ArgsProduct({{10'000, 1 << 20, 4 << 20}, {4, 6}})
+    ->ArgNames({"flows", "ip"});
+BENCHMARK(BM_Classify_ParseOnly)
+    ->ArgsProduct({{10000}, {4}})
+    ->ArgNames({"flows", "ip"});
+BENCHMARK(BM_Classify_LookupOnly)
+    ->ArgsProduct({{10000, 1 << 20}, {4, 6}})
     ->ArgNames({"flows", "ip"});
 BENCHMARK(BM_FlowStore_Install)->Arg(1 << 20)->ArgName("flows");
 BENCHMARK(BM_Classify_WhileInstalling)->Arg(1 << 20)->ArgName("flows");
