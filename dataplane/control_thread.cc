@@ -29,7 +29,10 @@ void ControlThread::RunPending() {
     std::lock_guard lock(mutex_);
     tasks.swap(tasks_);
   }
-  for (auto& task : tasks) task();
+  for (auto& task : tasks) {
+    std::lock_guard writer(writer_mutex_);
+    task();
+  }
 }
 
 void ControlThread::Run() {
@@ -48,7 +51,10 @@ void ControlThread::Run() {
     uint32_t cursor = 0;
     size_t removed = 0;
     do {
-      removed += store_.SweepStep(&cursor, kSweepStep);
+      {
+        std::lock_guard writer(writer_mutex_);
+        removed += store_.SweepStep(&cursor, kSweepStep);
+      }
       RunPending();
     } while (cursor != 0);
     if (removed > 0) spdlog::debug("sweep removed {} dead flows", removed);

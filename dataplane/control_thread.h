@@ -1,7 +1,12 @@
-// The control thread: the allow table's single writer. It runs on the main
-// lcore, executes the tasks that gRPC handlers post to it in order, and
-// sweeps dead entries every sweep interval in steps small enough that a
-// posted task waits at most one step.
+// The control thread: it runs on the main lcore, executes the tasks that
+// gRPC handlers post to it in order, and sweeps dead entries every sweep
+// interval in steps small enough that other writers wait at most one step.
+//
+// The allow table has one writer at a time: the control thread, or a gRPC
+// handler thread inside RunInline. Both hold writer_mutex_ while they
+// change the table. InstallFlows runs inline because every handoff between
+// threads costs a wake-up, and on a gateway whose other cores busy-poll,
+// each wake-up is a context switch on the one shared core.
 #ifndef ZTGATE_DATAPLANE_CONTROL_THREAD_H_
 #define ZTGATE_DATAPLANE_CONTROL_THREAD_H_
 
@@ -41,6 +46,19 @@ class ControlThread {
     return future.get();
   }
 
+  // Runs `task` on the calling thread as the table's writer, after any
+  // task or sweep step in progress. Returns `fallback` without running the
+  // task when the thread has stopped.
+  template <typename Task, typename Result = std::invoke_result_t<Task>>
+  Result RunInline(Task task, Result fallback) {
+    std::lock_guard writer(writer_mutex_);
+    {
+      std::lock_guard lock(mutex_);
+      if (stopped_) return fallback;
+    }
+    return task();
+  }
+
   // Queues `task` on the control thread and returns a future of its result,
   // or nothing when the thread has stopped.
   template <typename Task, typename Result = std::invoke_result_t<Task>>
@@ -64,7 +82,8 @@ class ControlThread {
 
   FlowStore& store_;
   const absl::Duration sweep_interval_;
-  std::mutex mutex_;
+  std::mutex writer_mutex_;  // Held by whoever writes the table.
+  std::mutex mutex_;         // Guards tasks_ and stopped_.
   std::condition_variable wake_;
   std::deque<std::function<void()>> tasks_;
   bool stopped_ = false;

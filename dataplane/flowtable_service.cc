@@ -1,11 +1,7 @@
 // The FlowTable gRPC service; see flowtable_service.h.
 #include "dataplane/flowtable_service.h"
 
-#include <condition_variable>
-#include <deque>
-#include <future>
-#include <mutex>
-#include <thread>
+#include <optional>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -24,10 +20,6 @@ constexpr uint32_t kMaxPageSize = 16384;
 // How long a WatchDrops stream waits for samples before it checks whether
 // the caller or the server has gone.
 constexpr int kWatchPollMs = 200;
-// Batches of one InstallFlows stream queued on the control thread at once.
-// Eight keep the control thread busy while gRPC parses the next batch, and
-// bound the memory a fast caller can pin.
-constexpr size_t kMaxBatchesInFlight = 8;
 
 grpc::Status Unavailable() {
   return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the dataplane is shutting down");
@@ -93,72 +85,33 @@ void CollectStats(const Forwarder& forwarder, const FlowStore* store, uint32_t e
   response.mutable_uptime()->set_seconds(absl::ToInt64Seconds(uptime));
 }
 
-// This thread reads and decodes requests and queues each on the control
-// thread, while a second thread writes the responses in request order. So
-// the next batch is parsed while the control thread installs the previous
-// one, with at most kMaxBatchesInFlight batches queued per stream.
+// Each batch is installed on this handler's thread as the table's writer
+// (ControlThread::RunInline) and acknowledged at once, in request order.
+// No other thread takes part, so an acknowledgement costs no wake-up
+// between threads; the next batch waits in gRPC's receive buffer.
 grpc::Status FlowTableService::InstallFlows(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<ztgate::v1::InstallFlowsResponse, ztgate::v1::InstallFlowsRequest>*
         stream) {
-  std::mutex mutex;
-  std::condition_variable changed;
-  std::deque<std::future<ztgate::v1::InstallFlowsResponse>> in_flight;
-  bool reading_done = false;
-  bool write_failed = false;
-
-  std::thread writer([&] {
-    for (;;) {
-      std::future<ztgate::v1::InstallFlowsResponse> next;
-      {
-        std::unique_lock lock(mutex);
-        changed.wait(lock, [&] { return !in_flight.empty() || reading_done; });
-        if (in_flight.empty()) return;
-        next = std::move(in_flight.front());
-      }
-      const ztgate::v1::InstallFlowsResponse response = next.get();
-      if (response.code() != 0) {
-        spdlog::warn("batch {}: {} flows not installed, first error: {}", response.batch_id(),
-                     response.errors_size(), response.errors(0).message());
-      }
-      const bool written = stream->Write(response);
-      std::lock_guard lock(mutex);
-      in_flight.pop_front();
-      changed.notify_all();
-      if (!written) {
-        write_failed = true;
-        return;
-      }
+  ztgate::v1::InstallFlowsRequest request;
+  while (stream->Read(&request)) {
+    std::optional<ztgate::v1::InstallFlowsResponse> response =
+        parts_.control->RunInline([&]() -> std::optional<ztgate::v1::InstallFlowsResponse> {
+          return parts_.store->Install(request);
+        }, std::optional<ztgate::v1::InstallFlowsResponse>());
+    if (!response) return Unavailable();
+    if (response->code() != 0) {
+      spdlog::warn("batch {}: {} flows not installed, first error: {}", response->batch_id(),
+                   response->errors_size(), response->errors(0).message());
     }
-  });
-
-  grpc::Status result = grpc::Status::OK;
-  auto request = std::make_shared<ztgate::v1::InstallFlowsRequest>();
-  while (stream->Read(request.get())) {
-    std::optional<std::future<ztgate::v1::InstallFlowsResponse>> future =
-        parts_.control->Submit([this, request] { return parts_.store->Install(*request); });
-    if (!future) {
-      result = Unavailable();
-      break;
+    if (!stream->Write(*response)) {
+      if (!context->IsCancelled()) {
+        spdlog::warn("InstallFlows: the caller stopped reading responses");
+      }
+      return grpc::Status::CANCELLED;
     }
-    std::unique_lock lock(mutex);
-    in_flight.push_back(std::move(*future));
-    changed.notify_all();
-    changed.wait(lock, [&] { return in_flight.size() < kMaxBatchesInFlight || write_failed; });
-    if (write_failed) break;
-    lock.unlock();
-    request = std::make_shared<ztgate::v1::InstallFlowsRequest>();
   }
-  {
-    std::lock_guard lock(mutex);
-    reading_done = true;
-  }
-  changed.notify_all();
-  writer.join();
-  if (write_failed && !context->IsCancelled()) {
-    spdlog::warn("InstallFlows: the caller stopped reading responses");
-  }
-  return result;
+  return grpc::Status::OK;
 }
 
 grpc::Status FlowTableService::RemoveFlows(grpc::ServerContext* /*context*/,

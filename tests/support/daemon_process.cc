@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <chrono>
 #include <fstream>
@@ -86,7 +87,13 @@ int DaemonProcess::Stop() {
 }
 
 void DaemonProcess::Pause() const {
-  if (pid_ > 0) kill(pid_, SIGSTOP);
+  if (pid_ <= 0) return;
+  kill(pid_, SIGSTOP);
+  // SIGSTOP takes effect asynchronously: a thread already running finishes
+  // what it is doing first. WUNTRACED returns once every thread stopped.
+  int status = 0;
+  while (waitpid(pid_, &status, WUNTRACED) < 0 && errno == EINTR) {
+  }
 }
 
 void DaemonProcess::Resume() const {

@@ -1,9 +1,9 @@
 // Runs a ztgate daemon binary as a child process for end-to-end tests: the
 // real program, started with posix_spawn, waited for through gRPC health
 // with a deadline, and stopped (SIGTERM, then SIGKILL) when the test ends,
-// also when it fails. Pause() and Resume() send SIGSTOP and SIGCONT, which
-// holds back every answer the daemon would send while the test checks what
-// its peer does in the meantime.
+// also when it fails. Pause() sends SIGSTOP and returns once the daemon has
+// stopped; Resume() sends SIGCONT. Pausing holds back every answer the
+// daemon would send while the test checks what its peer does meanwhile.
 #ifndef ZTGATE_TESTS_SUPPORT_DAEMON_PROCESS_H_
 #define ZTGATE_TESTS_SUPPORT_DAEMON_PROCESS_H_
 
