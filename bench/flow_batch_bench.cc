@@ -13,7 +13,7 @@ std::vector<FlowToInstall> MakeFlows(int count) {
     flows.push_back({IpAddress::FromV4({198, 18, 0, 1}),
                      IpAddress::FromV4({198, 19, static_cast<uint8_t>(i >> 8),
                                         static_cast<uint8_t>(i)}),
-                     absl::Seconds(60), i % 2 ? "www.corp.lab" : "cdn.corp.lab"});
+                     absl::Seconds(60), i % 2 ? "www.corp.lab" : "cdn.corp.lab", nullptr});
   }
   return flows;
 }

@@ -203,20 +203,24 @@ int PolicyPatterns(const Call& call, std::vector<std::string> args) {
   return status.ok() ? 0 : call.Fail(status);
 }
 
-int PolicyMode(const Call& call, const std::vector<std::string>& args) {
+int PolicyMode(const Call& call, std::vector<std::string> args) {
+  const bool revoke = TakeRevoke(args);
   if (args.size() < 3 || args.size() > 4 || (args[2] != "enforce" && args[2] != "audit")) {
-    return Usage("usage: policy mode enforce|audit [GROUP]");
+    return Usage("usage: policy mode enforce|audit [GROUP] [--revoke]");
   }
   ztgate::v1::SetPolicyModeRequest request;
   request.set_mode(args[2] == "audit" ? ztgate::v1::MODE_AUDIT : ztgate::v1::MODE_ENFORCE);
   if (args.size() == 4) request.set_group(args[3]);
+  request.set_revoke(revoke);
   grpc::ClientContext context;
   call.Prepare(context);
   ztgate::v1::SetPolicyModeResponse response;
   grpc::Status status = call.stub->SetPolicyMode(&context, request, &response);
   if (!status.ok()) return call.Fail(status);
-  std::printf("policy version %lu, mode %s%s\n", response.version(), args[2].c_str(),
+  std::printf("policy version %lu, mode %s%s", response.version(), args[2].c_str(),
               args.size() == 4 ? (" for group " + args[3]).c_str() : " (global, dataplanes too)");
+  if (revoke) std::printf(", %lu flow(s) revoked", response.revoked_flows());
+  std::printf("\n");
   return 0;
 }
 

@@ -6,7 +6,7 @@
 //   policy replace FILE [--revoke]                replace it from protobuf text;
 //                                                 FILE's version is the expected one
 //   policy add|remove GROUP allow|deny PATTERN... [--revoke]
-//   policy mode enforce|audit [GROUP]             global, or one group's mode
+//   policy mode enforce|audit [GROUP] [--revoke]  global, or one group's mode
 //   exceptions set PREFIX...                      on every dataplane
 //   decisions watch [--count N]                   stream decisions as JSON lines
 //   audit report [--client PREFIX]                would-be-denied names, unexplained
@@ -32,7 +32,8 @@ namespace ztgate::ctl {
     "  policy get                                  the policy as protobuf text, for replace\n" \
     "  policy replace FILE [--revoke]              replace the policy from protobuf text\n" \
     "  policy add|remove GROUP allow|deny PATTERN... [--revoke]\n" \
-    "  policy mode enforce|audit [GROUP]           global mode, or one group's\n" \
+    "  policy mode enforce|audit [GROUP] [--revoke]\n" \
+    "                                              global mode, or one group's\n" \
     "  exceptions set PREFIX...                    exception subnets on every dataplane\n" \
     "  decisions watch [--count N]                 stream decisions as JSON lines until N\n" \
     "                                              arrive or Ctrl-C (no deadline)\n" \

@@ -189,7 +189,7 @@ absl::StatusOr<std::vector<FlowToInstall>> DataplaneLink::ListDataplaneFlows() {
       if (!client.ok() || !destination.ok()) continue;
       const absl::Time expires = absl::FromUnixNanos(
           google::protobuf::util::TimeUtil::TimestampToNanoseconds(entry.expires()));
-      flows.push_back({*client, *destination, expires - now, entry.name()});
+      flows.push_back({*client, *destination, expires - now, entry.name(), nullptr});
     }
   }
   grpc::Status status = reader->Finish();

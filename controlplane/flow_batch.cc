@@ -57,7 +57,7 @@ absl::StatusOr<std::vector<FlowToInstall>> DecodeFlowBatch(
       }
       name = request.names(static_cast<int>(flow.name_index()));
     }
-    flows.push_back({*client, *destination, lifetime, std::move(name)});
+    flows.push_back({*client, *destination, lifetime, std::move(name), nullptr});
   }
   return flows;
 }

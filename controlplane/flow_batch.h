@@ -5,6 +5,7 @@
 #define ZTGATE_CONTROLPLANE_FLOW_BATCH_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,11 @@ struct FlowToInstall {
   IpAddress destination;
   absl::Duration lifetime;
   std::string name;  // Query name the destination was resolved for.
+  // The client identities (mTLS name and fingerprint) that selected the
+  // policy group when the answer was decided; empty for a client without
+  // a certificate. Null when unknown: a flow read back from a dataplane,
+  // which does not store identities. Shared by the flows of one answer.
+  std::shared_ptr<const std::vector<std::string>> identities;
 
   bool operator==(const FlowToInstall&) const = default;
 };

@@ -6,16 +6,24 @@
 namespace ztgate::controlplane {
 
 void FlowMirror::Record(const FlowToInstall& flow, absl::Time installed_at) {
-  RecordExpiry({flow.client, flow.destination}, installed_at + flow.lifetime, flow.name);
+  Update({flow.client, flow.destination}, installed_at + flow.lifetime, flow.name,
+         flow.identities);
 }
 
 void FlowMirror::RecordExpiry(const Key& key, absl::Time expires, std::string name) {
-  auto [it, inserted] = entries_.try_emplace(key, Entry{expires, std::move(name)});
+  Update(key, expires, std::move(name), nullptr);
+}
+
+void FlowMirror::Update(const Key& key, absl::Time expires, std::string name,
+                        std::shared_ptr<const std::vector<std::string>> identities) {
+  auto [it, inserted] = entries_.try_emplace(key, Entry{expires, name, identities});
   if (inserted) return;
-  if (expires > it->second.expires) {
-    it->second.expires = expires;
-    it->second.name = std::move(name);
+  Entry& entry = it->second;
+  if (expires > entry.expires) {
+    entry.expires = expires;
+    entry.name = std::move(name);
   }
+  if (identities != nullptr) entry.identities = std::move(identities);
 }
 
 std::optional<absl::Duration> FlowMirror::Remaining(const Key& key, absl::Time now) const {
@@ -35,7 +43,7 @@ std::vector<FlowToInstall> FlowMirror::LiveFlows(absl::Time now) const {
   flows.reserve(entries_.size());
   for (const auto& [key, entry] : entries_) {
     if (entry.expires <= now) continue;
-    flows.push_back({key.first, key.second, entry.expires - now, entry.name});
+    flows.push_back({key.first, key.second, entry.expires - now, entry.name, entry.identities});
   }
   return flows;
 }

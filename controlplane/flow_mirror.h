@@ -12,6 +12,7 @@
 #ifndef ZTGATE_CONTROLPLANE_FLOW_MIRROR_H_
 #define ZTGATE_CONTROLPLANE_FLOW_MIRROR_H_
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -30,12 +31,14 @@ class FlowMirror {
   struct Entry {
     absl::Time expires;
     std::string name;
+    std::shared_ptr<const std::vector<std::string>> identities;  // See FlowToInstall.
   };
 
   // Records an acknowledged install. Keeps the later of two deadlines, as
   // the dataplane does.
   void Record(const FlowToInstall& flow, absl::Time installed_at);
-  // Records an entry read back from the dataplane (ListFlows).
+  // Records an entry read back from the dataplane (ListFlows), whose
+  // identities are unknown; identities recorded earlier for the pair stay.
   void RecordExpiry(const Key& key, absl::Time expires, std::string name);
   // Returns the remaining lifetime of a pair, or nullopt if it is absent or
   // expired at `now`.
@@ -49,6 +52,9 @@ class FlowMirror {
   void Clear() { entries_.clear(); }
 
  private:
+  void Update(const Key& key, absl::Time expires, std::string name,
+              std::shared_ptr<const std::vector<std::string>> identities);
+
   absl::flat_hash_map<Key, Entry> entries_;
 };
 

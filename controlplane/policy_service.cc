@@ -63,7 +63,14 @@ absl::StatusOr<uint64_t> PolicyService::RevokeDenied() {
     if (flow.name.empty()) return false;
     absl::StatusOr<resolver::dns::Name> name = resolver::dns::Name::FromText(flow.name);
     if (!name.ok()) return false;
-    const resolver::policy::Group* group = policy->SelectGroup(flow.client, {});
+    // A flow adopted from a dataplane after a restart has no recorded
+    // identities, so only its client address selects the group. That can
+    // revoke a flow an identity's group still allows: the client asks
+    // again and gets it back. Keeping a flow the policy now denies would
+    // fail open.
+    const std::vector<std::string> none;
+    const resolver::policy::Group* group =
+        policy->SelectGroup(flow.client, flow.identities ? *flow.identities : none);
     return policy->DecideName(group, *name).blocks();
   });
 }
@@ -164,6 +171,11 @@ grpc::Status PolicyService::SetPolicyMode(grpc::ServerContext* /*context*/,
     }
   }
   response->set_version(*version);
+  if (request->revoke()) {
+    absl::StatusOr<uint64_t> revoked = RevokeDenied();
+    if (!revoked.ok()) return ToGrpc(revoked.status());
+    response->set_revoked_flows(*revoked);
+  }
   return grpc::Status::OK;
 }
 

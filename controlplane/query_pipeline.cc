@@ -230,12 +230,13 @@ void QueryPipeline::OnAnswer(std::shared_ptr<Query> query, dns::Message answer) 
 
   // One walk serves both the decision log and the flows to install.
   std::vector<FlowToInstall> flows;
+  auto identities = std::make_shared<const std::vector<std::string>>(query->identities);
   for (const dns::LearnedAddress& learned : chain.addresses) {
     if (learned.address.is_v4() != client_is_v4 || (strip_hints && IsHint(learned))) continue;
     query->record.addresses.push_back(learned.address);
     const absl::Duration lifetime =
         std::max(absl::Seconds(learned.ttl), options_.lifetime_floor) + options_.grace;
-    flows.push_back({query->client, learned.address, lifetime, query->record.name});
+    flows.push_back({query->client, learned.address, lifetime, query->record.name, identities});
   }
   if (installer_ == nullptr || query->record.addresses.empty()) {
     Release(*query, std::move(answer), query->audit_denied ? DecisionVerdict::kAuditDenied

@@ -53,7 +53,8 @@ void MeasureLatency(FlowInstaller& installer, uint32_t answers) {
     bool finished = false;
     const absl::Time start = absl::Now();
     absl::Time end;
-    installer.Install(Client(1), {{Client(1), Destination(i), absl::Seconds(300), "bench.lab"}},
+    installer.Install(Client(1),
+                      {{Client(1), Destination(i), absl::Seconds(300), "bench.lab", nullptr}},
                       [&](absl::StatusOr<absl::Duration> lifetime) {
                         std::lock_guard lock(mutex);
                         if (!lifetime.ok()) std::fprintf(stderr, "install failed\n");
@@ -84,7 +85,7 @@ void MeasureThroughput(FlowInstaller& installer, const Options& options) {
     for (uint32_t f = 0; f < options.flows_per_answer; ++f) {
       const uint32_t n = a * options.flows_per_answer + f;
       flows.push_back({Client(2 + n / 65536), Destination(n % 65536), absl::Seconds(300),
-                       "throughput.bench.lab"});
+                       "throughput.bench.lab", nullptr});
     }
     {
       std::unique_lock lock(mutex);

@@ -297,6 +297,21 @@ lab_enforce_steps() {
   lab_step_doh
 }
 
+# Audit mode installed a flow for B's would-be-denied www.corp.lab; going
+# back to enforce mode with --revoke removes it. The query is made again
+# first because the lab's flows live only seconds.
+check_enforce_revokes_audit_flow() {
+  check_resolves "$B" www.corp.lab "${WEB[0]}" || return 1
+  check_flow "$B" "${WEB[0]}" www.corp.lab || return 1
+  local output
+  output=$(ctl_control policy mode enforce --revoke 2>&1) || { echo "$output"; return 1; }
+  if ! grep -q '[1-9][0-9]* flow(s) revoked' <<<"$output"; then
+    echo "no flow revoked: $output"
+    return 1
+  fi
+  check_no_flow "$B" "${WEB[0]}"
+}
+
 lab_step_audit() {
   lab_step 9 "audit mode: blocked traffic passes and is reported"
   lab_check "ztgatectl dataplane mode audit switches the dataplane" \
@@ -325,8 +340,9 @@ lab_step_audit() {
   done
 
   # Back to enforcement, so a --keep network blocks what it should.
-  lab_check "ztgatectl policy mode enforce switches ztgate-control back" \
-    ctl_control policy mode enforce
+  lab_use_family 4
+  lab_check "ztgatectl policy mode enforce --revoke switches back and revokes B's audit flow" \
+    check_enforce_revokes_audit_flow
   lab_check "ztgatectl dataplane mode enforce switches the dataplane back" \
     ctl_dataplane dataplane mode enforce
 }

@@ -470,11 +470,23 @@ TEST_F(ControlE2eTest, GroupAuditModeAnswersAndReports) {
   EXPECT_THAT(report, HasSubstr("proposed allow: host2.corp.lab"));
   EXPECT_THAT(Kdig("host2.corp.lab A", "127.0.0.2"), HasSubstr("status: REFUSED"))
       << "enforcement is back";
+  EXPECT_TRUE(HasFlow("127.0.0.2", "198.18.0.20", "host2.corp.lab"))
+      << "switching back alone revokes nothing";
+  EXPECT_THAT(Ctl("policy mode enforce loopback-b --revoke"),
+              ::testing::ContainsRegex("[1-9][0-9]* flow\\(s\\) revoked"));
+  EXPECT_FALSE(HasFlow("127.0.0.2", "198.18.0.20", "host2.corp.lab"))
+      << "--revoke removes the flow audit mode installed";
 }
 
 TEST_F(ControlE2eTest, RevokeRemovesNowDeniedFlows) {
   ASSERT_THAT(Kdig("host4.corp.lab A"), HasSubstr("198.18.0.40"));
   ASSERT_TRUE(HasFlow("127.0.0.1", "198.18.0.40", "host4.corp.lab"));
+  // host3 is allowed to the laptops identity, not to the address's group
+  // (loopback-b allows host1 only): revoking must judge the flow by the
+  // identity that obtained it.
+  const std::string cert = gateway->pki.client_spiffe.certificate;
+  ASSERT_THAT(Kdig("host3.corp.lab A", "127.0.0.2", cert), HasSubstr("198.18.0.30"));
+  ASSERT_TRUE(HasFlow("127.0.0.2", "198.18.0.30", "host3.corp.lab"));
 
   ASSERT_THAT(Ctl("policy add loopback-a deny host4.corp.lab"), HasSubstr("1 added"));
   EXPECT_TRUE(HasFlow("127.0.0.1", "198.18.0.40", "host4.corp.lab"))
@@ -496,6 +508,8 @@ TEST_F(ControlE2eTest, RevokeRemovesNowDeniedFlows) {
   }
   EXPECT_FALSE(HasFlow("127.0.0.1", "198.18.0.40", "host4.corp.lab"))
       << "revoked flows: " << Ctl("dataplane flows --client 127.0.0.1/32");
+  EXPECT_TRUE(HasFlow("127.0.0.2", "198.18.0.30", "host3.corp.lab"))
+      << "a flow the identity's group still allows stays";
 
   ASSERT_THAT(Ctl("policy remove loopback-a deny host4.corp.lab"), HasSubstr("1 removed"));
   EXPECT_THAT(Kdig("host4.corp.lab A"), HasSubstr("198.18.0.40"));

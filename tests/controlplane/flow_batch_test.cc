@@ -21,13 +21,13 @@ TEST(FlowBatchTest, WireRoundTripOfFiveThousandFlows) {
   for (uint32_t i = 0; i < 5000; ++i) {
     FlowToInstall flow;
     if (i % 2 == 0) {
-      flow = {V4(1), V4(1000 + i), absl::Seconds(30 + i % 7), "www.corp.lab"};
+      flow = {V4(1), V4(1000 + i), absl::Seconds(30 + i % 7), "www.corp.lab", nullptr};
     } else {
       std::array<uint8_t, 16> destination = v6_client.bytes16();
       destination[14] = static_cast<uint8_t>(i >> 8);
       destination[15] = static_cast<uint8_t>(i);
       flow = {v6_client, IpAddress::FromV6(destination), absl::Milliseconds(1500),
-              i % 3 == 0 ? "cdn.vendor.lab" : "updates.vendor.lab"};
+              i % 3 == 0 ? "cdn.vendor.lab" : "updates.vendor.lab", nullptr};
     }
     flows.push_back(flow);
     builder.Add(flow);

@@ -31,7 +31,7 @@ IpAddress Destination(uint32_t n) {
 std::vector<FlowToInstall> Flows(uint32_t first, uint32_t count, absl::Duration lifetime) {
   std::vector<FlowToInstall> flows;
   for (uint32_t i = first; i < first + count; ++i) {
-    flows.push_back({Client(), Destination(i), lifetime, "www.corp.lab"});
+    flows.push_back({Client(), Destination(i), lifetime, "www.corp.lab", nullptr});
   }
   return flows;
 }

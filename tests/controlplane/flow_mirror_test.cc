@@ -14,7 +14,7 @@ const absl::Time kStart = absl::FromUnixSeconds(1'800'000'000);
 
 FlowToInstall Flow(const char* destination, absl::Duration lifetime) {
   return {*IpAddress::Parse("198.18.0.10"), *IpAddress::Parse(destination), lifetime,
-          "www.corp.lab"};
+          "www.corp.lab", nullptr};
 }
 
 FlowMirror::Key KeyOf(const FlowToInstall& flow) { return {flow.client, flow.destination}; }
@@ -49,6 +49,30 @@ TEST(FlowMirrorTest, SweepAndLiveFlows) {
   EXPECT_EQ(live[0].destination.ToString(), "198.19.0.2");
   EXPECT_EQ(live[0].lifetime, absl::Seconds(60));
   EXPECT_EQ(live[0].name, "www.corp.lab");
+}
+
+TEST(FlowMirrorTest, KeepsIdentitiesOfTheLatestInstall) {
+  FlowMirror mirror;
+  FlowToInstall flow = Flow("198.19.0.80", absl::Seconds(60));
+  flow.identities = std::make_shared<const std::vector<std::string>>(
+      std::vector<std::string>{"laptop-17.corp.lab"});
+  mirror.Record(flow, kStart);
+  // An entry read back from the dataplane knows no identities and keeps
+  // the recorded ones.
+  mirror.RecordExpiry(KeyOf(flow), kStart + absl::Seconds(120), "www.corp.lab");
+  std::vector<FlowToInstall> live = mirror.LiveFlows(kStart);
+  ASSERT_EQ(live.size(), 1u);
+  ASSERT_NE(live[0].identities, nullptr);
+  EXPECT_EQ(*live[0].identities, std::vector<std::string>{"laptop-17.corp.lab"});
+  EXPECT_EQ(live[0].lifetime, absl::Seconds(120));
+
+  // A pair only read back from the dataplane has unknown identities.
+  mirror.RecordExpiry(KeyOf(Flow("198.19.0.81", {})), kStart + absl::Seconds(30), "www.corp.lab");
+  for (const FlowToInstall& adopted : mirror.LiveFlows(kStart)) {
+    if (adopted.destination.ToString() == "198.19.0.81") {
+      EXPECT_EQ(adopted.identities, nullptr);
+    }
+  }
 }
 
 TEST(InstallWaiterTest, CompletesAfterEveryDataplane) {
