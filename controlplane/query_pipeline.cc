@@ -227,6 +227,7 @@ void QueryPipeline::OnAnswer(std::shared_ptr<Query> query, dns::Message answer) 
                                  : client_is_v4 ? dns::HintFamily::kIpv6
                                                 : dns::HintFamily::kIpv4);
   RemoveOtherFamily(answer, client_is_v4);
+  dns::RemoveUnjudgedAddresses(answer, chain);
 
   // One walk serves both the decision log and the flows to install.
   std::vector<FlowToInstall> flows;

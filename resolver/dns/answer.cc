@@ -51,26 +51,48 @@ void CapSection(std::vector<ResourceRecord>& records, uint32_t max_ttl) {
   for (ResourceRecord& record : records) record.ttl = std::min(record.ttl, max_ttl);
 }
 
-int StripHints(std::vector<ResourceRecord>& records, HintFamily family) {
+// Removes the selected hints from one SVCB or HTTPS record; returns whether
+// the record changed.
+bool StripRecordHints(ResourceRecord& record, HintFamily family) {
+  if (record.type != type::kSvcb && record.type != type::kHttps) return false;
+  absl::StatusOr<SvcbRdata> svcb = ParseSvcb(record.rdata);
+  if (!svcb.ok()) return false;
   const bool v4 = family != HintFamily::kIpv6;
   const bool v6 = family != HintFamily::kIpv4;
+  const size_t removed = std::erase_if(svcb->params, [v4, v6](const SvcParam& param) {
+    return (v4 && param.key == svc_param::kIpv4Hint) || (v6 && param.key == svc_param::kIpv6Hint);
+  });
+  if (removed == 0) return false;
+  record.rdata = EncodeSvcb(*svcb);
+  return true;
+}
+
+int StripHints(std::vector<ResourceRecord>& records, HintFamily family) {
   int changed = 0;
-  for (ResourceRecord& record : records) {
-    if (record.type != type::kSvcb && record.type != type::kHttps) continue;
-    absl::StatusOr<SvcbRdata> svcb = ParseSvcb(record.rdata);
-    if (!svcb.ok()) continue;
-    const size_t removed = std::erase_if(svcb->params, [v4, v6](const SvcParam& param) {
-      return (v4 && param.key == svc_param::kIpv4Hint) ||
-             (v6 && param.key == svc_param::kIpv6Hint);
-    });
-    if (removed == 0) continue;
-    record.rdata = EncodeSvcb(*svcb);
-    ++changed;
-  }
+  for (ResourceRecord& record : records) changed += StripRecordHints(record, family) ? 1 : 0;
   return changed;
 }
 
+bool IsAddress(const ResourceRecord& record) {
+  return record.type == type::kA || record.type == type::kAaaa;
+}
+
 }  // namespace
+
+int RemoveUnjudgedAddresses(Message& message, const AnswerChain& chain) {
+  const auto outside_chain = [&chain](const ResourceRecord& record) {
+    return std::find(chain.names.begin(), chain.names.end(), record.name) == chain.names.end();
+  };
+  int changed = static_cast<int>(std::erase_if(message.answers, [&](const ResourceRecord& r) {
+    return IsAddress(r) && (outside_chain(r) || r.dns_class != dns_class::kIn);
+  }));
+  changed += static_cast<int>(std::erase_if(message.additionals, IsAddress));
+  for (ResourceRecord& record : message.answers) {
+    if (outside_chain(record)) changed += StripRecordHints(record, HintFamily::kBoth) ? 1 : 0;
+  }
+  changed += StripHints(message.additionals, HintFamily::kBoth);
+  return changed;
+}
 
 AnswerChain WalkAnswer(const Message& answer, const Name& qname) {
   AnswerChain chain;

@@ -39,9 +39,16 @@ struct AnswerChain {
 // Records owned by names outside the chain are ignored, so an upstream
 // cannot make the gateway learn addresses for names the client never asked
 // about. SVCB/HTTPS records that do not parse contribute no hints.
-// NOTE: addresses of an SVCB TargetName given in the additional section are
-// not collected; a client that uses them without a query is blocked.
 AnswerChain WalkAnswer(const Message& answer, const Name& qname);
+
+// Removes every address that WalkAnswer did not collect, so that the
+// released answer carries only addresses the policy judged and the gateway
+// installs: A and AAAA records owned by names outside `chain` and all of
+// them in the additional section (an SVCB TargetName's addresses, glue),
+// and the address hints of SVCB/HTTPS records in those places. A client
+// that needs such a name asks for it, and the policy judges that query.
+// Returns the number of records removed or changed.
+int RemoveUnjudgedAddresses(Message& message, const AnswerChain& chain);
 
 // Lowers every TTL above `max_ttl` to `max_ttl`, in all sections (OPT
 // excluded). The SOA minimum inside RDATA is not changed.

@@ -587,6 +587,41 @@ TEST(AnswerTest, RecordsOutsideTheChainAreIgnored) {
               ElementsAre("192.0.2.1"));
 }
 
+TEST(AnswerTest, UnjudgedAddressesAreRemoved) {
+  Message answer = MustParse(samples::AnswerHttpsWithHints());
+  // An A record outside the chain in the answer section, an HTTPS record
+  // of another name with hints, and a target's address and HTTPS record
+  // in the additional section.
+  ResourceRecord stray = answer.answers[1];
+  stray.name = MustName("unrelated.example");
+  answer.answers.push_back(stray);
+  ResourceRecord other_https = answer.answers[0];
+  other_https.name = MustName("other.example");
+  answer.answers.push_back(other_https);
+  ResourceRecord target_address = answer.answers[1];
+  target_address.name = MustName("pool.svc.example.com");
+  answer.additionals.push_back(target_address);
+  ResourceRecord target_https = answer.answers[0];
+  target_https.name = MustName("pool.svc.example.com");
+  answer.additionals.push_back(target_https);
+
+  const AnswerChain chain = WalkAnswer(answer, MustName("svc.example.com"));
+  EXPECT_EQ(RemoveUnjudgedAddresses(answer, chain), 4);
+  // The chain's own HTTPS hints and A record stay.
+  EXPECT_THAT(AddressStrings(WalkAnswer(answer, MustName("svc.example.com"))),
+              ElementsAre("192.0.2.10", "192.0.2.11", "2001:db8::10", "192.0.2.10"));
+  ASSERT_EQ(answer.answers.size(), 3u);
+  absl::StatusOr<SvcbRdata> other = ParseSvcb(answer.answers[2].rdata);
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE(AddressHints(*other).empty()) << "hints of a name outside the chain go";
+  EXPECT_EQ(other->params.size(), 1u) << "its alpn stays";
+  ASSERT_EQ(answer.additionals.size(), 1u);
+  EXPECT_EQ(answer.additionals[0].type, type::kHttps);
+  absl::StatusOr<SvcbRdata> target = ParseSvcb(answer.additionals[0].rdata);
+  ASSERT_TRUE(target.ok());
+  EXPECT_TRUE(AddressHints(*target).empty());
+}
+
 TEST(AnswerTest, CnameLoopStops) {
   Message answer;
   for (auto [from, to] : {std::pair{"a.example", "b.example"}, {"b.example", "a.example"}}) {
