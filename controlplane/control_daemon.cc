@@ -40,6 +40,10 @@ absl::Status ControlDaemon::Start() {
   upstreams_ = *upstreams;
 
   installer_ = std::make_unique<FlowInstaller>(config_.dataplanes, config_.install);
+  // The dataplanes learn the policy's audit modes when they connect.
+  if (absl::Status status = installer_->SetAudit(DataplaneAuditFor(dns.policy)); !status.ok()) {
+    return status;
+  }
   if (absl::Status status = installer_->Start(); !status.ok()) return status;
 
   PipelineOptions options;

@@ -23,6 +23,15 @@ absl::Status FromGrpc(const grpc::Status& status) {
                       ToAbsl(status.error_message()));
 }
 
+void AddPrefixes(const std::vector<IpPrefix>& prefixes,
+                 google::protobuf::RepeatedPtrField<ztgate::v1::Prefix>* out) {
+  for (const IpPrefix& prefix : prefixes) {
+    ztgate::v1::Prefix* added = out->Add();
+    added->set_address(prefix.address().ToBytes());
+    added->set_prefix_length(static_cast<uint32_t>(prefix.length()));
+  }
+}
+
 void SetDuration(google::protobuf::Duration* out, absl::Duration duration) {
   const int64_t nanos = absl::ToInt64Nanoseconds(duration);
   out->set_seconds(nanos / 1'000'000'000);
@@ -399,13 +408,24 @@ absl::Status DataplaneLink::SetMode(ztgate::v1::Mode mode) {
   return ApplyMode(mode);
 }
 
+absl::Status DataplaneLink::SetAuditClients(const std::vector<IpPrefix>& prefixes) {
+  {
+    std::lock_guard lock(mutex_);
+    desired_audit_clients_ = prefixes;
+  }
+  return ApplyAuditClients(prefixes);
+}
+
+void DataplaneLink::SetDesiredAudit(ztgate::v1::Mode mode,
+                                    const std::vector<IpPrefix>& audit_clients) {
+  std::lock_guard lock(mutex_);
+  desired_mode_ = mode;
+  desired_audit_clients_ = audit_clients;
+}
+
 absl::Status DataplaneLink::ApplyExceptions(const std::vector<IpPrefix>& prefixes) {
   ztgate::v1::SetExceptionsRequest request;
-  for (const IpPrefix& prefix : prefixes) {
-    ztgate::v1::Prefix* out = request.add_prefixes();
-    out->set_address(prefix.address().ToBytes());
-    out->set_prefix_length(static_cast<uint32_t>(prefix.length()));
-  }
+  AddPrefixes(prefixes, request.mutable_prefixes());
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + kListFlowsTimeout));
   ztgate::v1::SetExceptionsResponse response;
@@ -431,16 +451,35 @@ absl::Status DataplaneLink::ApplyMode(ztgate::v1::Mode mode) {
   return absl::OkStatus();
 }
 
+absl::Status DataplaneLink::ApplyAuditClients(const std::vector<IpPrefix>& prefixes) {
+  ztgate::v1::SetAuditClientsRequest request;
+  AddPrefixes(prefixes, request.mutable_clients());
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + kListFlowsTimeout));
+  ztgate::v1::SetAuditClientsResponse response;
+  grpc::Status status = stub_->SetAuditClients(&context, request, &response);
+  if (!status.ok()) {
+    return absl::UnavailableError(
+        StrCat("SetAuditClients on ", target_.target, " failed: ", status.error_message()));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status DataplaneLink::ApplyDesiredSettings() {
   std::optional<std::vector<IpPrefix>> exceptions;
   std::optional<ztgate::v1::Mode> mode;
+  std::optional<std::vector<IpPrefix>> audit_clients;
   {
     std::lock_guard lock(mutex_);
     exceptions = desired_exceptions_;
     mode = desired_mode_;
+    audit_clients = desired_audit_clients_;
   }
   if (exceptions) {
     if (absl::Status status = ApplyExceptions(*exceptions); !status.ok()) return status;
+  }
+  if (audit_clients) {
+    if (absl::Status status = ApplyAuditClients(*audit_clients); !status.ok()) return status;
   }
   if (mode) return ApplyMode(*mode);
   return absl::OkStatus();

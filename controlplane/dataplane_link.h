@@ -67,6 +67,10 @@ class DataplaneLink {
   // reconnection, so a restarted dataplane gets them back.
   absl::Status SetExceptions(const std::vector<IpPrefix>& prefixes);
   absl::Status SetMode(ztgate::v1::Mode mode);
+  absl::Status SetAuditClients(const std::vector<IpPrefix>& prefixes);
+  // Records the mode and audit clients to apply at the next (re)connection,
+  // without calling the dataplane now: the start-up state.
+  void SetDesiredAudit(ztgate::v1::Mode mode, const std::vector<IpPrefix>& audit_clients);
 
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   int index() const { return index_; }
@@ -103,6 +107,7 @@ class DataplaneLink {
   void SleepBackoff(absl::Duration delay);
   absl::Status ApplyExceptions(const std::vector<IpPrefix>& prefixes);
   absl::Status ApplyMode(ztgate::v1::Mode mode);
+  absl::Status ApplyAuditClients(const std::vector<IpPrefix>& prefixes);
   absl::Status ApplyDesiredSettings();
 
   const int index_;
@@ -126,6 +131,7 @@ class DataplaneLink {
   // Settings made through the API, replayed on every resync.
   std::optional<std::vector<IpPrefix>> desired_exceptions_;
   std::optional<ztgate::v1::Mode> desired_mode_;
+  std::optional<std::vector<IpPrefix>> desired_audit_clients_;
 
   uint64_t batches_sent_ = 0;
   uint64_t install_failures_ = 0;

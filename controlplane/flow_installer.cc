@@ -29,6 +29,7 @@ absl::Status FlowInstaller::Start() {
     if (absl::Status status = link->Start(); !status.ok()) return status;
   }
   deadline_thread_ = std::thread([this] { RunDeadlines(); });
+  started_ = true;
   return absl::OkStatus();
 }
 
@@ -151,6 +152,20 @@ absl::Status FlowInstaller::SetExceptions(const std::vector<IpPrefix>& prefixes)
 absl::Status FlowInstaller::SetMode(ztgate::v1::Mode mode) {
   for (auto& link : links_) {
     if (absl::Status status = link->SetMode(mode); !status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FlowInstaller::SetAudit(const DataplaneAudit& audit) {
+  for (auto& link : links_) {
+    if (!started_) {
+      link->SetDesiredAudit(audit.mode, audit.audit_clients);
+      continue;
+    }
+    if (absl::Status status = link->SetAuditClients(audit.audit_clients); !status.ok()) {
+      return status;
+    }
+    if (absl::Status status = link->SetMode(audit.mode); !status.ok()) return status;
   }
   return absl::OkStatus();
 }

@@ -26,6 +26,7 @@
 
 #include "absl/status/status.h"
 #include "controlplane/control_config.h"
+#include "controlplane/dataplane_audit.h"
 #include "controlplane/dataplane_link.h"
 #include "controlplane/install_waiter.h"
 
@@ -50,6 +51,10 @@ class FlowInstaller {
   // each one reconnects). Fails naming the first dataplane that failed.
   absl::Status SetExceptions(const std::vector<IpPrefix>& prefixes);
   absl::Status SetMode(ztgate::v1::Mode mode);
+  // Sets the mode and audit client list of every dataplane (see
+  // dataplane_audit.h). Before Start(), only records them for the first
+  // connection.
+  absl::Status SetAudit(const DataplaneAudit& audit);
   // The dataplanes' API channels, for streams such as WatchDrops.
   std::vector<std::pair<std::string, std::shared_ptr<grpc::Channel>>> Channels() const;
 
@@ -79,6 +84,7 @@ class FlowInstaller {
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
   uint64_t deadline_failures_ = 0;
   std::thread deadline_thread_;
+  bool started_ = false;  // Set by Start(), which runs before any API call.
 };
 
 }  // namespace ztgate::controlplane

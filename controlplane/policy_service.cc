@@ -56,6 +56,14 @@ grpc::Status ToGrpc(const absl::Status& status) {
                       std::string(ToStd(status.message())));
 }
 
+absl::Status PolicyService::ApplyDataplaneAudit() {
+  if (parts_.installer == nullptr) return absl::OkStatus();
+  // Serialized, so two concurrent changes cannot leave the dataplanes
+  // with the older one's state.
+  std::lock_guard lock(audit_mutex_);
+  return parts_.installer->SetAudit(DataplaneAuditFor(parts_.store->Get().first));
+}
+
 absl::StatusOr<uint64_t> PolicyService::RevokeDenied() {
   if (parts_.installer == nullptr) return 0;
   std::shared_ptr<const resolver::policy::Policy> policy = parts_.policy->Load();
@@ -96,6 +104,7 @@ grpc::Status PolicyService::ReplacePolicy(grpc::ServerContext* /*context*/,
   absl::StatusOr<uint64_t> new_version =
       parts_.store->Replace(std::move(*config), request->expected_version());
   if (!new_version.ok()) return ToGrpc(new_version.status());
+  if (absl::Status status = ApplyDataplaneAudit(); !status.ok()) return ToGrpc(status);
   response->set_version(*new_version);
   if (request->revoke()) {
     absl::StatusOr<uint64_t> revoked = RevokeDenied();
@@ -164,12 +173,7 @@ grpc::Status PolicyService::SetPolicyMode(grpc::ServerContext* /*context*/,
                                         : resolver::PolicyMode::kEnforce;
   absl::StatusOr<uint64_t> version = parts_.store->SetMode(mode, request->group());
   if (!version.ok()) return ToGrpc(version.status());
-  // The dataplane's mode is global, so only the global mode changes it.
-  if (request->group().empty() && parts_.installer != nullptr) {
-    if (absl::Status status = parts_.installer->SetMode(request->mode()); !status.ok()) {
-      return ToGrpc(status);
-    }
-  }
+  if (absl::Status status = ApplyDataplaneAudit(); !status.ok()) return ToGrpc(status);
   response->set_version(*version);
   if (request->revoke()) {
     absl::StatusOr<uint64_t> revoked = RevokeDenied();

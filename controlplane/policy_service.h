@@ -12,6 +12,7 @@
 #define ZTGATE_CONTROLPLANE_POLICY_SERVICE_H_
 
 #include <functional>
+#include <mutex>
 
 #include "controlplane/audit_collector.h"
 #include "controlplane/control_config.h"
@@ -69,8 +70,11 @@ class PolicyService final : public ztgate::v1::Policy::Service {
  private:
   // Removes installed flows the current policy denies; returns the count.
   absl::StatusOr<uint64_t> RevokeDenied();
+  // Gives the dataplanes the mode and audit clients of the current policy.
+  absl::Status ApplyDataplaneAudit();
 
   Parts parts_;
+  std::mutex audit_mutex_;
 };
 
 // Converts an absl::Status to the gRPC status of the same code.

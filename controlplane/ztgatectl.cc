@@ -8,6 +8,7 @@
 //   ztgatectl [options] dataplane remove CLIENT DESTINATION | --client PREFIX
 //   ztgatectl [options] dataplane mode enforce|audit
 //   ztgatectl [options] dataplane exceptions [PREFIX...]
+//   ztgatectl [options] dataplane audit-clients [PREFIX...]
 //   ztgatectl [options] dataplane drops [--client PREFIX] [--count N]
 //   ztgatectl [options] policy get
 //
@@ -51,6 +52,8 @@ constexpr char kUsage[] =
     "  dataplane remove --client PREFIX            remove every flow of the clients\n"
     "  dataplane mode enforce|audit                switch enforcement mode\n"
     "  dataplane exceptions [PREFIX...]            replace the exception subnets\n"
+    "  dataplane audit-clients [PREFIX...]         replace the clients audited in\n"
+    "                                              enforce mode (per-group audit)\n"
     "  dataplane drops [--client PREFIX] [--count N]  stream sampled drops until N\n"
     "                                              arrive or Ctrl-C (no deadline)\n"
     ZTGATE_CTL_CONTROL_USAGE
@@ -166,9 +169,10 @@ int RunDataplaneStats(const Options& options) {
   ztgate::v1::GetStatsResponse stats;
   grpc::Status status = stub->GetStats(&context, ztgate::v1::GetStatsRequest(), &stats);
   if (!status.ok()) return Fail(options.dataplane, status);
-  std::printf("mode %s, flows %lu of %lu, exception prefixes %u, uptime %lds\n",
-              ztgate::v1::Mode_Name(stats.mode()).c_str(), stats.flows(), stats.flow_capacity(),
-              stats.exception_prefixes(), stats.uptime().seconds());
+  std::printf(
+      "mode %s, flows %lu of %lu, exception prefixes %u, audit client prefixes %u, uptime %lds\n",
+      ztgate::v1::Mode_Name(stats.mode()).c_str(), stats.flows(), stats.flow_capacity(),
+      stats.exception_prefixes(), stats.audit_client_prefixes(), stats.uptime().seconds());
   for (const auto& port : stats.ports()) {
     std::printf("port %-8s rx %12lu  tx %12lu  rx_missed %lu  tx_failed %lu\n",
                 port.name().c_str(), port.rx_packets(), port.tx_packets(), port.rx_missed(),
@@ -364,16 +368,24 @@ int RunDataplaneMode(const Options& options) {
   return 0;
 }
 
-int RunDataplaneExceptions(const Options& options) {
-  ztgate::v1::SetExceptionsRequest request;
+// Parses the prefixes from the command's third word on into `out`; false
+// (after printing why) on a malformed one.
+bool ParsePrefixArguments(const Options& options,
+                          google::protobuf::RepeatedPtrField<ztgate::v1::Prefix>* out) {
   for (size_t i = 2; i < options.command.size(); ++i) {
     absl::StatusOr<ztgate::IpPrefix> prefix = ztgate::IpPrefix::Parse(options.command[i]);
     if (!prefix.ok()) {
       std::fprintf(stderr, "ztgatectl: %s\n", std::string(prefix.status().message()).c_str());
-      return 2;
+      return false;
     }
-    SetPrefix(*prefix, request.add_prefixes());
+    SetPrefix(*prefix, out->Add());
   }
+  return true;
+}
+
+int RunDataplaneExceptions(const Options& options) {
+  ztgate::v1::SetExceptionsRequest request;
+  if (!ParsePrefixArguments(options, request.mutable_prefixes())) return 2;
   auto stub = ztgate::v1::FlowTable::NewStub(Connect(options, options.dataplane));
   grpc::ClientContext context;
   SetDeadline(context, options);
@@ -381,6 +393,19 @@ int RunDataplaneExceptions(const Options& options) {
   grpc::Status status = stub->SetExceptions(&context, request, &response);
   if (!status.ok()) return Fail(options.dataplane, status);
   std::printf("exceptions: %u prefixes\n", response.prefixes());
+  return 0;
+}
+
+int RunDataplaneAuditClients(const Options& options) {
+  ztgate::v1::SetAuditClientsRequest request;
+  if (!ParsePrefixArguments(options, request.mutable_clients())) return 2;
+  auto stub = ztgate::v1::FlowTable::NewStub(Connect(options, options.dataplane));
+  grpc::ClientContext context;
+  SetDeadline(context, options);
+  ztgate::v1::SetAuditClientsResponse response;
+  grpc::Status status = stub->SetAuditClients(&context, request, &response);
+  if (!status.ok()) return Fail(options.dataplane, status);
+  std::printf("audit clients: %u prefixes\n", response.prefixes());
   return 0;
 }
 
@@ -436,6 +461,7 @@ int main(int argc, char** argv) {
     if (sub == "remove") return RunDataplaneRemove(options);
     if (sub == "mode") return RunDataplaneMode(options);
     if (sub == "exceptions") return RunDataplaneExceptions(options);
+    if (sub == "audit-clients") return RunDataplaneAuditClients(options);
     if (sub == "drops") return RunDataplaneDrops(options);
   }
   if (IsControlCommand(command)) {

@@ -4,6 +4,9 @@
 // inside port the client is the source address, from the outside port the
 // client is the destination. Used by the Forwarder and by the benchmarks.
 //
+// A dropped IP frame whose client is in the audit client list is marked
+// audited: the worker forwards and counts it instead (per-group audit mode).
+//
 // Order of checks for an IP frame:
 //   1. a malformed or source-routed frame is dropped;
 //   2. a live entry for (client, remote) passes;
@@ -44,6 +47,9 @@ struct PassPolicy {
 struct Verdict {
   bool pass = false;
   uint8_t reason = 0;  // A PassReason when `pass` is true, else a DropReason.
+  // A drop whose client is an audit client: forward and count it as
+  // audited, as global audit mode does for every drop.
+  bool audited = false;
 };
 
 // Everything a burst reads; loaded once per burst.
@@ -52,6 +58,8 @@ struct ClassifyContext {
   const ExceptionSet* exceptions = nullptr;  // May be null: no exceptions.
   const PassPolicy* pass = nullptr;
   uint64_t now = 0;  // Allow-table clock ticks.
+  // Clients whose would-be drops are audited; may be null: none.
+  const ExceptionSet* audit_clients = nullptr;
 };
 
 // Per-burst scratch space, kept by each worker so the packet path does not
@@ -179,8 +187,12 @@ void ClassifyBurst(const ClassifyContext& context, rte_mbuf* const* mbufs, uint1
   context.table->LookupBulk(scratch.key_pointers, lookups, scratch.entries);
   for (unsigned k = 0; k < lookups; ++k) {
     const uint8_t i = scratch.lookup_slot[k];
-    verdicts[i] = IpVerdict<kInsideToOutside>(context, scratch.frames[i], scratch.keys[k],
+    const ParsedFrame& frame = scratch.frames[i];
+    verdicts[i] = IpVerdict<kInsideToOutside>(context, frame, scratch.keys[k],
                                               scratch.entries[k], rte_pktmbuf_pkt_len(mbufs[i]));
+    if (unlikely(!verdicts[i].pass && context.audit_clients != nullptr)) {
+      verdicts[i].audited = context.audit_clients->Contains(scratch.keys[k].client, frame.is_v4);
+    }
   }
 }
 

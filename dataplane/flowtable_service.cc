@@ -64,7 +64,8 @@ ztgate::v1::Mode ToProto(EnforcementMode mode) {
 }  // namespace
 
 void CollectStats(const Forwarder& forwarder, const FlowStore* store, uint32_t exception_prefixes,
-                  absl::Duration uptime, ztgate::v1::GetStatsResponse& response) {
+                  uint32_t audit_client_prefixes, absl::Duration uptime,
+                  ztgate::v1::GetStatsResponse& response) {
   AddPortStats("inside", forwarder.ports().inside, response);
   AddPortStats("outside", forwarder.ports().outside, response);
   AddCounters(kDropReasonInfo, forwarder.counters(), &WorkerCounters::drops,
@@ -82,6 +83,7 @@ void CollectStats(const Forwarder& forwarder, const FlowStore* store, uint32_t e
   }
   response.set_mode(ToProto(forwarder.mode()));
   response.set_exception_prefixes(exception_prefixes);
+  response.set_audit_client_prefixes(audit_client_prefixes);
   response.mutable_uptime()->set_seconds(absl::ToInt64Seconds(uptime));
 }
 
@@ -154,7 +156,7 @@ grpc::Status FlowTableService::GetStats(grpc::ServerContext* /*context*/,
                                         const ztgate::v1::GetStatsRequest* /*request*/,
                                         ztgate::v1::GetStatsResponse* response) {
   CollectStats(*parts_.forwarder, parts_.store, exception_prefixes_.load(),
-               absl::Now() - start_time_, *response);
+               audit_client_prefixes_.load(), absl::Now() - start_time_, *response);
   return grpc::Status::OK;
 }
 
@@ -192,6 +194,22 @@ grpc::Status FlowTableService::SetMode(grpc::ServerContext* /*context*/,
   const EnforcementMode previous = parts_.forwarder->SetMode(mode);
   spdlog::info("mode set to {}", mode == EnforcementMode::kAudit ? "audit" : "enforce");
   response->set_previous(ToProto(previous));
+  return grpc::Status::OK;
+}
+
+grpc::Status FlowTableService::SetAuditClients(grpc::ServerContext* /*context*/,
+                                               const ztgate::v1::SetAuditClientsRequest* request,
+                                               ztgate::v1::SetAuditClientsResponse* response) {
+  absl::StatusOr<std::vector<IpPrefix>> prefixes = PrefixesFromProto(request->clients());
+  if (!prefixes.ok()) return ToGrpc(prefixes.status());
+  std::optional<absl::Status> status = parts_.control->Call(
+      [&]() -> std::optional<absl::Status> { return parts_.audit_clients->Replace(*prefixes); },
+      std::optional<absl::Status>());
+  if (!status) return Unavailable();
+  if (!status->ok()) return ToGrpc(*status);
+  audit_client_prefixes_.store(static_cast<uint32_t>(prefixes->size()));
+  spdlog::info("audit client list replaced: {} prefixes", prefixes->size());
+  response->set_prefixes(static_cast<uint32_t>(prefixes->size()));
   return grpc::Status::OK;
 }
 

@@ -23,6 +23,7 @@ struct FlowTableServiceParts {
   FlowStore* store = nullptr;
   ControlThread* control = nullptr;
   Exceptions* exceptions = nullptr;
+  Exceptions* audit_clients = nullptr;
   DropHub* drop_hub = nullptr;
   uint64_t ticks_per_second = 0;
   uint32_t exception_prefixes = 0;  // Prefixes in force at start-up.
@@ -52,6 +53,9 @@ class FlowTableService final : public ztgate::v1::FlowTable::Service {
                              ztgate::v1::SetExceptionsResponse* response) override;
   grpc::Status SetMode(grpc::ServerContext* context, const ztgate::v1::SetModeRequest* request,
                        ztgate::v1::SetModeResponse* response) override;
+  grpc::Status SetAuditClients(grpc::ServerContext* context,
+                               const ztgate::v1::SetAuditClientsRequest* request,
+                               ztgate::v1::SetAuditClientsResponse* response) override;
   grpc::Status WatchDrops(grpc::ServerContext* context, const ztgate::v1::WatchDropsRequest* request,
                           grpc::ServerWriter<ztgate::v1::WatchDropsResponse>* writer) override;
 
@@ -60,13 +64,15 @@ class FlowTableService final : public ztgate::v1::FlowTable::Service {
   absl::Time start_time_ = absl::Now();
   std::atomic<bool> shutting_down_{false};
   std::atomic<uint32_t> exception_prefixes_;
+  std::atomic<uint32_t> audit_client_prefixes_{0};
 };
 
 // Fills `response` from the port and worker counters and, when `store` is
 // set, the table's occupancy. Reads only counters and atomics, so any
 // thread may call it.
 void CollectStats(const Forwarder& forwarder, const FlowStore* store, uint32_t exception_prefixes,
-                  absl::Duration uptime, ztgate::v1::GetStatsResponse& response);
+                  uint32_t audit_client_prefixes, absl::Duration uptime,
+                  ztgate::v1::GetStatsResponse& response);
 
 }  // namespace ztgate::dataplane
 

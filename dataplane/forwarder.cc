@@ -100,8 +100,9 @@ void Forwarder::ForwardBurst(uint16_t rx_port, uint16_t tx_port, unsigned worker
 
   ClassifyScratch& scratch = *scratch_[worker];
   Verdict verdicts[kBurstSize];
-  const ClassifyContext context{shared_.table, shared_.exceptions->Current(), &shared_.pass,
-                                rte_rdtsc()};
+  const ClassifyContext context{
+      shared_.table, shared_.exceptions->Current(), &shared_.pass, rte_rdtsc(),
+      kAudit || shared_.audit_clients == nullptr ? nullptr : shared_.audit_clients->Current()};
   ClassifyBurst<kInsideToOutside>(context, received, count, scratch, verdicts);
   const bool sampling = shared_.sampler != nullptr && shared_.sampler->active();
 
@@ -114,11 +115,12 @@ void Forwarder::ForwardBurst(uint16_t rx_port, uint16_t tx_port, unsigned worker
       passed[pass_count++] = received[i];
       continue;
     }
+    const bool audited = kAudit || verdict.audited;
     if (unlikely(sampling)) {
       shared_.sampler->Offer(worker, MakeSample(scratch.frames[i], kInsideToOutside,
-                                                verdict.reason, kAudit, context.now));
+                                                verdict.reason, audited, context.now));
     }
-    if constexpr (kAudit) {
+    if (audited) {
       counters.audited[verdict.reason].Add(1);
       passed[pass_count++] = received[i];
     } else {

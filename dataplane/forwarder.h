@@ -37,6 +37,8 @@ struct ForwarderShared {
   rte_rcu_qsbr* qsbr = nullptr;
   DropSampler* sampler = nullptr;  // May be null: no sampling.
   PassPolicy pass;
+  // Clients audited while the mode is enforce; may be null: none.
+  const Exceptions* audit_clients = nullptr;
 };
 
 struct QsbrDeleter {

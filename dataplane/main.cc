@@ -111,7 +111,7 @@ int LaunchWorker(void* arg) {
 
 void PrintCounters(const Forwarder& forwarder, const FlowStore& store) {
   ztgate::v1::GetStatsResponse stats;
-  CollectStats(forwarder, &store, 0, absl::ZeroDuration(), stats);
+  CollectStats(forwarder, &store, 0, 0, absl::ZeroDuration(), stats);
   std::printf("flows %lu of %lu, install_rejected_full %lu\n", stats.flows(),
               stats.flow_capacity(), stats.install_rejected_full());
   for (const auto& port : stats.ports()) {
@@ -141,6 +141,7 @@ struct TableParts {
   QsbrPtr qsbr;
   std::unique_ptr<AllowTable> table;
   std::unique_ptr<Exceptions> exceptions;
+  std::unique_ptr<Exceptions> audit_clients;  // Empty until SetAuditClients.
   std::unique_ptr<DropSampler> sampler;
 };
 
@@ -167,6 +168,7 @@ absl::StatusOr<TableParts> BuildTableParts(const DataplaneConfig& config, unsign
   if (absl::Status status = parts.exceptions->Replace(config.exceptions); !status.ok()) {
     return status;
   }
+  parts.audit_clients = std::make_unique<Exceptions>(parts.qsbr.get(), options.socket_id);
   absl::StatusOr<std::unique_ptr<DropSampler>> sampler = DropSampler::Create(workers);
   if (!sampler.ok()) return sampler.status();
   parts.sampler = std::move(*sampler);
@@ -215,13 +217,15 @@ int RunDataplane(const AppArguments& args, const DataplaneConfig& config) {
   }
 
   ForwarderShared shared{parts->table.get(), parts->exceptions.get(), parts->qsbr.get(),
-                         parts->sampler.get(), PassPolicyFromConfig(config)};
+                         parts->sampler.get(), PassPolicyFromConfig(config),
+                         parts->audit_clients.get()};
   Forwarder forwarder(ports, workers, std::move(shared), config.mode);
   FlowStore store(*parts->table, [] { return rte_rdtsc(); }, rte_get_tsc_hz());
   ControlThread control(store, config.sweep_interval);
   DropHub drop_hub(*parts->sampler);
-  FlowTableService service({&forwarder, &store, &control, parts->exceptions.get(), &drop_hub,
-                            rte_get_tsc_hz(), static_cast<uint32_t>(config.exceptions.size())});
+  FlowTableService service({&forwarder, &store, &control, parts->exceptions.get(),
+                            parts->audit_clients.get(), &drop_hub, rte_get_tsc_hz(),
+                            static_cast<uint32_t>(config.exceptions.size())});
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   if (absl::Status status = AddGrpcListeners(config.api, builder); !status.ok()) {

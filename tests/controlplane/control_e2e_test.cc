@@ -458,8 +458,14 @@ TEST_F(ControlE2eTest, DnstapLogIsReadableByKdig) {
 
 TEST_F(ControlE2eTest, GroupAuditModeAnswersAndReports) {
   ASSERT_THAT(Ctl("policy mode audit loopback-b"), HasSubstr("mode audit for group loopback-b"));
+  EXPECT_THAT(Ctl("dataplane stats"),
+              HasSubstr("mode MODE_ENFORCE, flows"))
+      << "one group's audit mode leaves the dataplane enforcing for the others";
+  EXPECT_THAT(Ctl("dataplane stats"), HasSubstr("audit client prefixes 1,"))
+      << "and audits the group's subnet, 127.0.0.2/32";
   const std::string answer = Kdig("host2.corp.lab A", "127.0.0.2");
   ASSERT_THAT(Ctl("policy mode enforce loopback-b"), HasSubstr("mode enforce"));
+  EXPECT_THAT(Ctl("dataplane stats"), HasSubstr("audit client prefixes 0,"));
 
   EXPECT_THAT(answer, HasSubstr("198.18.0.20")) << "audit mode answers a denied name";
   EXPECT_TRUE(HasFlow("127.0.0.2", "198.18.0.20", "host2.corp.lab"))

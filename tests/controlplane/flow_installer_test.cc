@@ -113,6 +113,15 @@ class FlowInstallerTest : public ::testing::Test {
     return flows;
   }
 
+  ztgate::v1::GetStatsResponse Stats() {
+    auto stub = ztgate::v1::FlowTable::NewStub(
+        grpc::CreateChannel("unix:" + socket_, grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    ztgate::v1::GetStatsResponse stats;
+    EXPECT_TRUE(stub->GetStats(&context, {}, &stats).ok());
+    return stats;
+  }
+
   TempDir dir_{"ztgate-installer-test"};
   std::string socket_;
   DaemonProcess dataplane_;
@@ -131,6 +140,26 @@ TEST_F(FlowInstallerTest, AcknowledgedFlowsAreListed) {
     EXPECT_EQ(flow.client(), Client().ToBytes());
     EXPECT_EQ(flow.name(), "www.corp.lab");
   }
+}
+
+TEST_F(FlowInstallerTest, AuditStateReachesTheDataplane) {
+  DataplaneTarget target;
+  target.target = "unix:" + socket_;
+  FlowInstaller installer({target}, InstallConfig{});
+  // Before Start: recorded, and applied when the link connects.
+  ASSERT_TRUE(
+      installer.SetAudit({ztgate::v1::MODE_ENFORCE, {*IpPrefix::Parse("198.18.0.0/24")}}).ok());
+  ASSERT_TRUE(installer.Start().ok());
+  ASSERT_TRUE(WaitSynced(installer));
+  ztgate::v1::GetStatsResponse stats = Stats();
+  EXPECT_EQ(stats.mode(), ztgate::v1::MODE_ENFORCE);
+  EXPECT_EQ(stats.audit_client_prefixes(), 1u);
+
+  // After Start: applied at once.
+  ASSERT_TRUE(installer.SetAudit({ztgate::v1::MODE_AUDIT, {}}).ok());
+  stats = Stats();
+  EXPECT_EQ(stats.mode(), ztgate::v1::MODE_AUDIT);
+  EXPECT_EQ(stats.audit_client_prefixes(), 0u);
 }
 
 TEST_F(FlowInstallerTest, AnswerWaitsForHeldAcknowledgement) {

@@ -146,11 +146,12 @@ TEST_F(ForwarderTest, NullVdevReceivesAndTransmits) {
   StopPort(*port);
 }
 
-// A Forwarder with its own allow table and exception list, run on the
-// first worker lcore until the object is destroyed.
+// A Forwarder with its own allow table, exception list and audit client
+// list, run on the first worker lcore until the object is destroyed.
 class RunningForwarder {
  public:
-  RunningForwarder(ForwarderPorts ports, const DataplaneConfig& config) {
+  RunningForwarder(ForwarderPorts ports, const DataplaneConfig& config,
+                   const std::vector<IpPrefix>& audit_clients = {}) {
     qsbr_ = std::move(*CreateQsbr(1));
     AllowTable::Options options;
     options.name = "fwd_test_flows_" + std::to_string(next_id_++);
@@ -159,11 +160,13 @@ class RunningForwarder {
     table_ = std::move(*AllowTable::Create(options, qsbr_.get()));
     exceptions_ = std::make_unique<Exceptions>(qsbr_.get(), 0);
     EXPECT_TRUE(exceptions_->Replace(config.exceptions).ok());
+    audit_clients_ = std::make_unique<Exceptions>(qsbr_.get(), 0);
+    EXPECT_TRUE(audit_clients_->Replace(audit_clients).ok());
     sampler_ = std::move(*DropSampler::Create(1));
     forwarder_ = std::make_unique<Forwarder>(
         ports, 1,
         ForwarderShared{table_.get(), exceptions_.get(), qsbr_.get(), sampler_.get(),
-                        PassPolicyFromConfig(config)},
+                        PassPolicyFromConfig(config), audit_clients_.get()},
         config.mode);
     store_ = std::make_unique<FlowStore>(*table_, [] { return rte_rdtsc(); }, rte_get_tsc_hz());
     worker_ = rte_get_next_lcore(-1, 1, 0);
@@ -189,6 +192,7 @@ class RunningForwarder {
   QsbrPtr qsbr_;
   std::unique_ptr<AllowTable> table_;
   std::unique_ptr<Exceptions> exceptions_;
+  std::unique_ptr<Exceptions> audit_clients_;
   std::unique_ptr<DropSampler> sampler_;
   std::unique_ptr<Forwarder> forwarder_;
   std::unique_ptr<FlowStore> store_;
@@ -348,6 +352,23 @@ TEST_F(ForwarderTest, AuditModeForwardsWouldBeDrops) {
 }
 
 }  // namespace
+TEST_F(ForwarderTest, AuditClientsForwardTheirWouldBeDrops) {
+  DataplaneConfig config;  // Enforce mode.
+  RunningForwarder running({inside_.port, outside_.port}, config,
+                           {*IpPrefix::Parse("198.18.0.1/32")});
+  for (const char* client : {"198.18.0.1", "198.18.0.2"}) {
+    rte_mbuf* frame =
+        MakeFrameFrom(pool_, testing::Ipv4Frame(client, "203.0.113.9", testing::Udp(1, 2)));
+    ASSERT_EQ(rte_ring_enqueue(inside_.rx, frame), 0);
+  }
+  std::vector<rte_mbuf*> out = Collect(outside_.tx, 1);
+  ASSERT_EQ(out.size(), 1u) << "only the audit client's frame leaves";
+  rte_pktmbuf_free(out[0]);
+  ASSERT_TRUE(WaitForVerdicts(running.counters(), 2));
+  EXPECT_EQ(running.counters().audited[static_cast<size_t>(DropReason::kNoFlow)].Read(), 1u);
+  EXPECT_EQ(running.counters().drops[static_cast<size_t>(DropReason::kNoFlow)].Read(), 1u);
+}
+
 }  // namespace ztgate::dataplane
 
 int main(int argc, char** argv) {

@@ -293,6 +293,20 @@ class VerdictTest : public ::testing::Test {
     ASSERT_TRUE(dataplane_->stub().SetMode(&context, request, &response).ok());
   }
 
+  // Replaces the audit client list with one IPv4 /32, or empties it.
+  static void SetAuditClient(const char* client) {
+    grpc::ClientContext context;
+    ztgate::v1::SetAuditClientsRequest request;
+    if (client != nullptr) {
+      ztgate::v1::Prefix* prefix = request.add_clients();
+      prefix->set_address(Raw4(client));
+      prefix->set_prefix_length(32);
+    }
+    ztgate::v1::SetAuditClientsResponse response;
+    ASSERT_TRUE(dataplane_->stub().SetAuditClients(&context, request, &response).ok());
+    EXPECT_EQ(response.prefixes(), client == nullptr ? 0u : 1u);
+  }
+
   static inline rte_mempool* pool_ = nullptr;
   static inline uint16_t inside_ = 0;
   static inline uint16_t outside_ = 0;
@@ -391,6 +405,24 @@ TEST_F(VerdictTest, AuditModeForwardsAndCountsWouldBeDrops) {
   EXPECT_EQ(Counter(Stats().audited(), "no_flow"), audited_before + 2);
   EXPECT_EQ(Stats().mode(), ztgate::v1::MODE_ENFORCE);
   ExpectForwarded(inside_, sent, {}, "enforce-again");
+}
+
+TEST_F(VerdictTest, AuditClientsAreAuditedInEnforceMode) {
+  const uint64_t audited_before = Counter(Stats().audited(), "no_flow");
+  SetAuditClient("198.18.0.42");
+  EXPECT_EQ(Stats().audit_client_prefixes(), 1u);
+  const std::vector<Bytes> sent = {
+      testing::Ipv4Frame("198.18.0.42", "203.0.113.42", testing::Udp(1, 2)),
+      testing::Ipv4Frame("198.18.0.43", "203.0.113.43", testing::Udp(1, 2)),
+  };
+  ExpectForwarded(inside_, sent, {0}, "audit-client");
+  // From the outside the client is the destination address.
+  ExpectForwarded(outside_,
+                  {testing::Ipv4Frame("203.0.113.42", "198.18.0.42", testing::Udp(2, 1))}, {0},
+                  "audit-client-reply");
+  SetAuditClient(nullptr);
+  EXPECT_EQ(Counter(Stats().audited(), "no_flow"), audited_before + 2);
+  ExpectForwarded(inside_, sent, {}, "audit-client-removed");
 }
 
 TEST_F(VerdictTest, WatchDropsStreamsSampledDrops) {
