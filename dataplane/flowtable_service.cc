@@ -87,33 +87,65 @@ void CollectStats(const Forwarder& forwarder, const FlowStore* store, uint32_t e
   response.mutable_uptime()->set_seconds(absl::ToInt64Seconds(uptime));
 }
 
-// Each batch is installed on this handler's thread as the table's writer
-// (ControlThread::RunInline) and acknowledged at once, in request order.
-// No other thread takes part, so an acknowledgement costs no wake-up
-// between threads; the next batch waits in gRPC's receive buffer.
-grpc::Status FlowTableService::InstallFlows(
-    grpc::ServerContext* context,
-    grpc::ServerReaderWriter<ztgate::v1::InstallFlowsResponse, ztgate::v1::InstallFlowsRequest>*
-        stream) {
-  ztgate::v1::InstallFlowsRequest request;
-  while (stream->Read(&request)) {
-    std::optional<ztgate::v1::InstallFlowsResponse> response =
-        parts_.control->RunInline([&]() -> std::optional<ztgate::v1::InstallFlowsResponse> {
-          return parts_.store->Install(request);
-        }, std::optional<ztgate::v1::InstallFlowsResponse>());
-    if (!response) return Unavailable();
-    if (response->code() != 0) {
-      spdlog::warn("batch {}: {} flows not installed, first error: {}", response->batch_id(),
-                   response->errors_size(), response->errors(0).message());
-    }
-    if (!stream->Write(*response)) {
-      if (!context->IsCancelled()) {
-        spdlog::warn("InstallFlows: the caller stopped reading responses");
-      }
-      return grpc::Status::CANCELLED;
-    }
+namespace {
+
+// One InstallFlows stream, on gRPC's callback API: each batch is installed
+// in OnReadDone, on the gRPC thread that received it, as the table's writer
+// (ControlThread::RunInline), and its acknowledgement is started from the
+// same thread. No other thread takes part, so an acknowledgement costs no
+// wake-up between threads. The next batch is read once the
+// acknowledgement is written; meanwhile it waits in gRPC's receive buffer.
+class InstallStream final
+    : public grpc::ServerBidiReactor<ztgate::v1::InstallFlowsRequest,
+                                     ztgate::v1::InstallFlowsResponse> {
+ public:
+  InstallStream(ControlThread& control, FlowStore& store) : control_(control), store_(store) {
+    StartRead(&request_);
   }
-  return grpc::Status::OK;
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status::OK);  // The caller closed its side.
+      return;
+    }
+    std::optional<ztgate::v1::InstallFlowsResponse> response =
+        control_.RunInline([this]() -> std::optional<ztgate::v1::InstallFlowsResponse> {
+          return store_.Install(request_);
+        }, std::optional<ztgate::v1::InstallFlowsResponse>());
+    if (!response) {
+      Finish(Unavailable());
+      return;
+    }
+    response_ = std::move(*response);
+    if (response_.code() != 0) {
+      spdlog::warn("batch {}: {} flows not installed, first error: {}", response_.batch_id(),
+                   response_.errors_size(), response_.errors(0).message());
+    }
+    StartWrite(&response_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status::CANCELLED);
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  ControlThread& control_;
+  FlowStore& store_;
+  ztgate::v1::InstallFlowsRequest request_;
+  ztgate::v1::InstallFlowsResponse response_;
+};
+
+}  // namespace
+
+grpc::ServerBidiReactor<ztgate::v1::InstallFlowsRequest, ztgate::v1::InstallFlowsResponse>*
+FlowTableService::InstallFlows(grpc::CallbackServerContext* /*context*/) {
+  return new InstallStream(*parts_.control, *parts_.store);
 }
 
 grpc::Status FlowTableService::RemoveFlows(grpc::ServerContext* /*context*/,

@@ -29,7 +29,11 @@ struct FlowTableServiceParts {
   uint32_t exception_prefixes = 0;  // Prefixes in force at start-up.
 };
 
-class FlowTableService final : public ztgate::v1::FlowTable::Service {
+// InstallFlows runs on gRPC's callback API (see InstallStream); the other
+// methods are synchronous.
+class FlowTableService final
+    : public ztgate::v1::FlowTable::WithCallbackMethod_InstallFlows<
+          ztgate::v1::FlowTable::Service> {
  public:
   explicit FlowTableService(FlowTableServiceParts parts)
       : parts_(parts), exception_prefixes_(parts.exception_prefixes) {}
@@ -37,10 +41,8 @@ class FlowTableService final : public ztgate::v1::FlowTable::Service {
   // Ends open WatchDrops streams so the server can shut down.
   void Shutdown() { shutting_down_.store(true); }
 
-  grpc::Status InstallFlows(
-      grpc::ServerContext* context,
-      grpc::ServerReaderWriter<ztgate::v1::InstallFlowsResponse, ztgate::v1::InstallFlowsRequest>*
-          stream) override;
+  grpc::ServerBidiReactor<ztgate::v1::InstallFlowsRequest, ztgate::v1::InstallFlowsResponse>*
+  InstallFlows(grpc::CallbackServerContext* context) override;
   grpc::Status RemoveFlows(grpc::ServerContext* context,
                            const ztgate::v1::RemoveFlowsRequest* request,
                            ztgate::v1::RemoveFlowsResponse* response) override;
