@@ -423,46 +423,43 @@ void DataplaneLink::SetDesiredAudit(ztgate::v1::Mode mode,
   desired_audit_clients_ = audit_clients;
 }
 
+absl::Status DataplaneLink::CallSetting(
+    const char* method, const std::function<grpc::Status(grpc::ClientContext&)>& call) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + kListFlowsTimeout));
+  grpc::Status status = call(context);
+  if (!status.ok()) {
+    return absl::UnavailableError(
+        StrCat(method, " on ", target_.target, " failed: ", status.error_message()));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status DataplaneLink::ApplyExceptions(const std::vector<IpPrefix>& prefixes) {
   ztgate::v1::SetExceptionsRequest request;
   AddPrefixes(prefixes, request.mutable_prefixes());
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + kListFlowsTimeout));
   ztgate::v1::SetExceptionsResponse response;
-  grpc::Status status = stub_->SetExceptions(&context, request, &response);
-  if (!status.ok()) {
-    return absl::UnavailableError(
-        StrCat("SetExceptions on ", target_.target, " failed: ", status.error_message()));
-  }
-  return absl::OkStatus();
+  return CallSetting("SetExceptions", [&](grpc::ClientContext& context) {
+    return stub_->SetExceptions(&context, request, &response);
+  });
 }
 
 absl::Status DataplaneLink::ApplyMode(ztgate::v1::Mode mode) {
   ztgate::v1::SetModeRequest request;
   request.set_mode(mode);
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + kListFlowsTimeout));
   ztgate::v1::SetModeResponse response;
-  grpc::Status status = stub_->SetMode(&context, request, &response);
-  if (!status.ok()) {
-    return absl::UnavailableError(
-        StrCat("SetMode on ", target_.target, " failed: ", status.error_message()));
-  }
-  return absl::OkStatus();
+  return CallSetting("SetMode", [&](grpc::ClientContext& context) {
+    return stub_->SetMode(&context, request, &response);
+  });
 }
 
 absl::Status DataplaneLink::ApplyAuditClients(const std::vector<IpPrefix>& prefixes) {
   ztgate::v1::SetAuditClientsRequest request;
   AddPrefixes(prefixes, request.mutable_clients());
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + kListFlowsTimeout));
   ztgate::v1::SetAuditClientsResponse response;
-  grpc::Status status = stub_->SetAuditClients(&context, request, &response);
-  if (!status.ok()) {
-    return absl::UnavailableError(
-        StrCat("SetAuditClients on ", target_.target, " failed: ", status.error_message()));
-  }
-  return absl::OkStatus();
+  return CallSetting("SetAuditClients", [&](grpc::ClientContext& context) {
+    return stub_->SetAuditClients(&context, request, &response);
+  });
 }
 
 absl::Status DataplaneLink::ApplyDesiredSettings() {

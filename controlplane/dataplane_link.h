@@ -19,6 +19,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -105,6 +106,9 @@ class DataplaneLink {
   void CompleteWaiters(InFlight& batch, const FlowErrors& errors);
   void FailInFlight(const absl::Status& status);
   void SleepBackoff(absl::Duration delay);
+  // Makes one unary call with the settings deadline; `call` sends it.
+  absl::Status CallSetting(const char* method,
+                           const std::function<grpc::Status(grpc::ClientContext&)>& call);
   absl::Status ApplyExceptions(const std::vector<IpPrefix>& prefixes);
   absl::Status ApplyMode(ztgate::v1::Mode mode);
   absl::Status ApplyAuditClients(const std::vector<IpPrefix>& prefixes);

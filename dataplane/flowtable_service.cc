@@ -192,20 +192,30 @@ grpc::Status FlowTableService::GetStats(grpc::ServerContext* /*context*/,
   return grpc::Status::OK;
 }
 
-grpc::Status FlowTableService::SetExceptions(grpc::ServerContext* /*context*/,
-                                             const ztgate::v1::SetExceptionsRequest* request,
-                                             ztgate::v1::SetExceptionsResponse* response) {
-  absl::StatusOr<std::vector<IpPrefix>> prefixes = PrefixesFromProto(request->prefixes());
+grpc::Status FlowTableService::ReplacePrefixList(
+    const google::protobuf::RepeatedPtrField<ztgate::v1::Prefix>& wire, Exceptions& list,
+    std::atomic<uint32_t>& size, const char* what, uint32_t* replaced) {
+  absl::StatusOr<std::vector<IpPrefix>> prefixes = PrefixesFromProto(wire);
   if (!prefixes.ok()) return ToGrpc(prefixes.status());
   std::optional<absl::Status> status = parts_.control->Call(
-      [&]() -> std::optional<absl::Status> { return parts_.exceptions->Replace(*prefixes); },
+      [&]() -> std::optional<absl::Status> { return list.Replace(*prefixes); },
       std::optional<absl::Status>());
   if (!status) return Unavailable();
   if (!status->ok()) return ToGrpc(*status);
-  exception_prefixes_.store(static_cast<uint32_t>(prefixes->size()));
-  spdlog::info("exception list replaced: {} prefixes", prefixes->size());
-  response->set_prefixes(static_cast<uint32_t>(prefixes->size()));
+  size.store(static_cast<uint32_t>(prefixes->size()));
+  spdlog::info("{} replaced: {} prefixes", what, prefixes->size());
+  *replaced = static_cast<uint32_t>(prefixes->size());
   return grpc::Status::OK;
+}
+
+grpc::Status FlowTableService::SetExceptions(grpc::ServerContext* /*context*/,
+                                             const ztgate::v1::SetExceptionsRequest* request,
+                                             ztgate::v1::SetExceptionsResponse* response) {
+  uint32_t replaced = 0;
+  grpc::Status status = ReplacePrefixList(request->prefixes(), *parts_.exceptions,
+                                          exception_prefixes_, "exception list", &replaced);
+  response->set_prefixes(replaced);
+  return status;
 }
 
 grpc::Status FlowTableService::SetMode(grpc::ServerContext* /*context*/,
@@ -232,17 +242,11 @@ grpc::Status FlowTableService::SetMode(grpc::ServerContext* /*context*/,
 grpc::Status FlowTableService::SetAuditClients(grpc::ServerContext* /*context*/,
                                                const ztgate::v1::SetAuditClientsRequest* request,
                                                ztgate::v1::SetAuditClientsResponse* response) {
-  absl::StatusOr<std::vector<IpPrefix>> prefixes = PrefixesFromProto(request->clients());
-  if (!prefixes.ok()) return ToGrpc(prefixes.status());
-  std::optional<absl::Status> status = parts_.control->Call(
-      [&]() -> std::optional<absl::Status> { return parts_.audit_clients->Replace(*prefixes); },
-      std::optional<absl::Status>());
-  if (!status) return Unavailable();
-  if (!status->ok()) return ToGrpc(*status);
-  audit_client_prefixes_.store(static_cast<uint32_t>(prefixes->size()));
-  spdlog::info("audit client list replaced: {} prefixes", prefixes->size());
-  response->set_prefixes(static_cast<uint32_t>(prefixes->size()));
-  return grpc::Status::OK;
+  uint32_t replaced = 0;
+  grpc::Status status = ReplacePrefixList(request->clients(), *parts_.audit_clients,
+                                          audit_client_prefixes_, "audit client list", &replaced);
+  response->set_prefixes(replaced);
+  return status;
 }
 
 grpc::Status FlowTableService::WatchDrops(grpc::ServerContext* context,

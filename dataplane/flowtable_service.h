@@ -62,6 +62,13 @@ class FlowTableService final
                           grpc::ServerWriter<ztgate::v1::WatchDropsResponse>* writer) override;
 
  private:
+  // Replaces `list` with the prefixes of `wire` on the control thread and
+  // records their number in `size` and `*replaced`; `what` names the list
+  // in the log.
+  grpc::Status ReplacePrefixList(const google::protobuf::RepeatedPtrField<ztgate::v1::Prefix>& wire,
+                                 Exceptions& list, std::atomic<uint32_t>& size, const char* what,
+                                 uint32_t* replaced);
+
   FlowTableServiceParts parts_;
   absl::Time start_time_ = absl::Now();
   std::atomic<bool> shutting_down_{false};
