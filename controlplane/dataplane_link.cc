@@ -64,6 +64,7 @@ void DataplaneLink::Stop() {
     if (context_ != nullptr) context_->TryCancel();
   }
   changed_.notify_all();
+  queue_changed_.notify_all();
   if (thread_.joinable()) thread_.join();
   std::lock_guard lock(mutex_);
   for (Pending& pending : queue_) {
@@ -92,7 +93,7 @@ void DataplaneLink::Enqueue(std::vector<FlowToInstall> flows,
     std::lock_guard lock(mutex_);
     queue_.push_back({std::move(flows), std::move(waiter), absl::Now()});
   }
-  changed_.notify_all();
+  queue_changed_.notify_one();
 }
 
 bool DataplaneLink::synced() const {
@@ -255,7 +256,7 @@ void DataplaneLink::WriteLoop(Stream& stream) {
     std::vector<Pending> parts;
     {
       std::unique_lock lock(mutex_);
-      changed_.wait_for(lock, absl::ToChronoMilliseconds(kSweepInterval),
+      queue_changed_.wait_for(lock, absl::ToChronoMilliseconds(kSweepInterval),
                         [this] { return stopping_ || broken_ || !queue_.empty(); });
       if (stopping_ || broken_) return;
       if (absl::Now() - last_sweep >= kSweepInterval) {
@@ -294,6 +295,7 @@ bool DataplaneLink::SendBatch(Stream& stream, std::vector<Pending> parts) {
   std::lock_guard lock(mutex_);
   broken_ = true;
   changed_.notify_all();
+  queue_changed_.notify_all();
   return false;
 }
 
@@ -303,6 +305,7 @@ void DataplaneLink::ReadLoop(Stream& stream) {
   std::lock_guard lock(mutex_);
   broken_ = true;
   changed_.notify_all();
+  queue_changed_.notify_all();
 }
 
 void DataplaneLink::HandleResponse(const ztgate::v1::InstallFlowsResponse& response) {

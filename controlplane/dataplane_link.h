@@ -123,6 +123,10 @@ class DataplaneLink {
 
   mutable std::mutex mutex_;
   std::condition_variable changed_;
+  // Wakes the writer only: on queued flows, a broken stream or Stop().
+  // Acknowledgements do not wake it, which saves a context switch per
+  // answer on a gateway whose other cores busy-poll.
+  std::condition_variable queue_changed_;
   bool stopping_ = false;
   bool connected_ = false;
   bool synced_ = false;
