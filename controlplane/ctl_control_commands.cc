@@ -183,10 +183,15 @@ int PolicyPatterns(const Call& call, std::vector<std::string> args) {
     ztgate::v1::AddPatternsRequest request;
     request.set_group(args[2]);
     request.set_list(list);
+    request.set_revoke(revoke);
     for (size_t i = 4; i < args.size(); ++i) request.add_patterns(args[i]);
     ztgate::v1::AddPatternsResponse response;
     status = call.stub->AddPatterns(&context, request, &response);
-    if (status.ok()) std::printf("policy version %lu, %u added\n", response.version(), response.added());
+    if (status.ok()) {
+      std::printf("policy version %lu, %u added", response.version(), response.added());
+      if (revoke) std::printf(", %lu flow(s) revoked", response.revoked_flows());
+      std::printf("\n");
+    }
   } else {
     ztgate::v1::RemovePatternsRequest request;
     request.set_group(args[2]);
@@ -305,7 +310,10 @@ int AuditReport(const Call& call, const std::vector<std::string>& args) {
       std::printf("  would be denied: %s\n", name.c_str());
     }
     for (const std::string& destination : client.unexplained_destinations()) {
-      std::printf("  dropped, no name explains it: %s\n", AddressText(destination).c_str());
+      // In audit mode these packets passed; the dataplane sampled them as
+      // the drops enforcement would make.
+      std::printf("  dropped or audited, no name explains it: %s\n",
+                  AddressText(destination).c_str());
     }
     for (const std::string& pattern : client.proposed_allow()) {
       std::printf("  proposed allow: %s\n", pattern.c_str());

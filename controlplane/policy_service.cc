@@ -125,6 +125,11 @@ grpc::Status PolicyService::AddPatterns(grpc::ServerContext* /*context*/,
   if (!result.ok()) return ToGrpc(result.status());
   response->set_version(result->first);
   response->set_added(result->second);
+  if (request->revoke()) {
+    absl::StatusOr<uint64_t> revoked = RevokeDenied();
+    if (!revoked.ok()) return ToGrpc(revoked.status());
+    response->set_revoked_flows(*revoked);
+  }
   return grpc::Status::OK;
 }
 

@@ -519,6 +519,13 @@ TEST_F(ControlE2eTest, RevokeRemovesNowDeniedFlows) {
 
   ASSERT_THAT(Ctl("policy remove loopback-a deny host4.corp.lab"), HasSubstr("1 removed"));
   EXPECT_THAT(Kdig("host4.corp.lab A"), HasSubstr("198.18.0.40"));
+
+  // Adding a deny pattern with --revoke removes its flows at once.
+  ASSERT_TRUE(HasFlow("127.0.0.1", "198.18.0.40", "host4.corp.lab"));
+  EXPECT_THAT(Ctl("policy add loopback-a deny host4.corp.lab --revoke"),
+              ::testing::ContainsRegex("1 added, [1-9][0-9]* flow\\(s\\) revoked"));
+  EXPECT_FALSE(HasFlow("127.0.0.1", "198.18.0.40", "host4.corp.lab"));
+  ASSERT_THAT(Ctl("policy remove loopback-a deny host4.corp.lab"), HasSubstr("1 removed"));
 }
 
 TEST_F(ControlE2eTest, PolicyShowIsReadable) {
