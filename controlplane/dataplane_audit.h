@@ -1,5 +1,5 @@
 // What the dataplanes must do for the policy's audit modes. The dataplane
-// knows clients only by address: global audit mode puts every dataplane in
+// identifies clients only by address: global audit mode puts every dataplane in
 // audit mode, and each group in audit mode under a global enforce mode
 // adds its client subnets to the dataplanes' audit client list.
 //

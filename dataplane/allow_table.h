@@ -50,8 +50,8 @@ static_assert(sizeof(FlowKey) == 32, "the rte_hash key length is the packed pair
 
 // Times are in ticks of the table's clock: the TSC in the dataplane, a fake
 // counter in tests. An entry is 32 bytes and 32-byte aligned, so a worker's
-// lookup touches one cache line of the entry array; the entry's name label,
-// which only the control thread reads, is kept in a parallel array.
+// lookup touches one cache line of the entry array. The entry's name label,
+// which only table writers read, is kept in a parallel array.
 struct alignas(32) FlowEntry {
   std::atomic<uint64_t> deadline{0};
   std::atomic<uint64_t> last_seen{0};  // 0 until a packet matches.

@@ -82,7 +82,7 @@ class ControlThread {
 
   FlowStore& store_;
   const absl::Duration sweep_interval_;
-  std::mutex writer_mutex_;  // Held by whoever writes the table.
+  std::mutex writer_mutex_;  // Held by the thread that writes the table.
   std::mutex mutex_;         // Guards tasks_ and stopped_.
   std::condition_variable wake_;
   std::deque<std::function<void()>> tasks_;

@@ -4,7 +4,9 @@
 // the control thread builds a new pair of tables, publishes it with one
 // atomic pointer store, waits for the workers' RCU QSBR quiescence, and only
 // then frees the old pair. A worker loads the pointer once per burst, so a
-// burst sees either the old list or the new one, never a mixture.
+// burst sees either the old list or the new one, never a mixture. The same
+// classes hold the audit client list (SetAuditClients), whose prefixes
+// match client addresses instead of remote ones.
 #ifndef ZTGATE_DATAPLANE_EXCEPTIONS_H_
 #define ZTGATE_DATAPLANE_EXCEPTIONS_H_
 

@@ -95,6 +95,8 @@ namespace {
 // same thread. No other thread takes part, so an acknowledgement costs no
 // wake-up between threads. The next batch is read once the
 // acknowledgement is written; meanwhile it waits in gRPC's receive buffer.
+// NOTE: the install blocks this gRPC thread for up to one sweep step plus a
+// QSBR grace period, longer than gRPC advises for a reaction.
 class InstallStream final
     : public grpc::ServerBidiReactor<ztgate::v1::InstallFlowsRequest,
                                      ztgate::v1::InstallFlowsResponse> {

@@ -62,9 +62,8 @@ class FlowTableService final
                           grpc::ServerWriter<ztgate::v1::WatchDropsResponse>* writer) override;
 
  private:
-  // Replaces `list` with the prefixes of `wire` on the control thread and
-  // records their number in `size` and `*replaced`; `what` names the list
-  // in the log.
+  // Replaces `list` with the prefixes of `wire` on the control thread.
+  // Stores their number in `size` and `*replaced`, and logs it under `what`.
   grpc::Status ReplacePrefixList(const google::protobuf::RepeatedPtrField<ztgate::v1::Prefix>& wire,
                                  Exceptions& list, std::atomic<uint32_t>& size, const char* what,
                                  uint32_t* replaced);

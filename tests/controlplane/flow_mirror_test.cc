@@ -57,8 +57,8 @@ TEST(FlowMirrorTest, KeepsIdentitiesOfTheLatestInstall) {
   flow.identities = std::make_shared<const std::vector<std::string>>(
       std::vector<std::string>{"laptop-17.corp.lab"});
   mirror.Record(flow, kStart);
-  // An entry read back from the dataplane knows no identities and keeps
-  // the recorded ones.
+  // An entry read back from the dataplane has no identities, so the
+  // recorded ones stay.
   mirror.RecordExpiry(KeyOf(flow), kStart + absl::Seconds(120), "www.corp.lab");
   std::vector<FlowToInstall> live = mirror.LiveFlows(kStart);
   ASSERT_EQ(live.size(), 1u);
